@@ -1,0 +1,179 @@
+from django import forms
+from django.contrib import admin
+from django.db.models import Count, Prefetch
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from .forms import ActivityAdminForm
+from .models import (
+    Activity,
+    ActivityCodeSequence,
+    ActivityPlan,
+    Indicator,
+    MissingPart,
+)
+
+
+@admin.register(ActivityPlan)
+class ActivityPlanAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "declaration", "period", "status", "activity_count"]
+    list_filter = ["status", "declaration"]
+    list_select_related = ["declaration"]
+    search_fields = ["name", "declaration__title"]
+    autocomplete_fields = ["declaration"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(activity_total=Count("activities"))
+
+    @admin.display(description=_("period"), ordering="start_year")
+    def period(self, plan: ActivityPlan) -> str:
+        return plan.period_label
+
+    @admin.display(description=_("activities"), ordering="activity_total")
+    def activity_count(self, plan: ActivityPlan) -> int:
+        return plan.activity_total
+
+
+class IndicatorInline(admin.TabularInline):
+    model = Indicator
+    extra = 0
+    fields = [
+        "position",
+        "name",
+        "unit",
+        "baseline_value",
+        "baseline_year",
+        "target_value",
+        "target_year",
+        "higher_is_better",
+        "kolada_kpi",
+    ]
+
+
+class CompletenessFilter(admin.SimpleListFilter):
+    title = _("completeness")
+    parameter_name = "completeness"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("complete", _("complete")),
+            ("incomplete", _("incomplete")),
+            *((f"missing-{part.value}", _("missing %(part)s") % {"part": part.label})
+              for part in MissingPart),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "complete":
+            return queryset.complete()
+        if value == "incomplete":
+            return queryset.incomplete()
+        if value and value.startswith("missing-"):
+            part = value.removeprefix("missing-")
+            if part in MissingPart.values:
+                return queryset.missing(MissingPart(part))
+        return queryset
+
+
+@admin.register(Activity)
+class ActivityAdmin(SimpleHistoryAdmin):
+    form = ActivityAdminForm
+    list_display = [
+        "reference_code",
+        "title",
+        "strategy_number",
+        "type_display",
+        "lead_organisation",
+        "status",
+        "start_display",
+        "end_display",
+        "complete_display",
+    ]
+    list_display_links = ["reference_code", "title"]
+    list_filter = [
+        "plan",
+        ("strategy__goal", admin.RelatedOnlyFieldListFilter),
+        ("strategy", admin.RelatedOnlyFieldListFilter),
+        "activity_type",
+        "status",
+        ("lead_organisation", admin.RelatedOnlyFieldListFilter),
+        "success_factors",
+        "programme_goals",
+        CompletenessFilter,
+    ]
+    search_fields = ["reference_code", "title", "description"]
+    autocomplete_fields = ["plan", "strategy", "lead_organisation", "co_organisations"]
+    readonly_fields = ["reference_code"]
+    inlines = [IndicatorInline]
+    list_per_page = 50
+    fieldsets = [
+        (None, {"fields": ["plan", "strategy", "reference_code", "title", "description"]}),
+        (_("Type and status"), {"fields": ["activity_type", "status"]}),
+        (_("Schedule"), {"fields": [("planned_start", "planned_end"), "schedule_note"]}),
+        (
+            _("Responsibility"),
+            {"fields": ["lead_organisation", "co_organisations", "responsible_unit"]},
+        ),
+        (_("Measurability"), {"fields": ["measurability"]}),
+        (_("Links to the declaration"), {"fields": ["success_factors", "programme_goals"]}),
+    ]
+
+    def get_queryset(self, request):
+        # Completeness is shown per row, so the indicators come in one extra query.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("plan", "strategy__goal", "lead_organisation")
+            .prefetch_related(Prefetch("indicators", queryset=Indicator.objects.only("activity")))
+        )
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name in {"success_factors", "programme_goals"}:
+            kwargs["widget"] = forms.CheckboxSelectMultiple
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    @admin.display(description=_("strategy"), ordering="strategy__goal__position")
+    def strategy_number(self, activity: Activity) -> str:
+        return activity.strategy.number
+
+    @admin.display(description=_("type"), ordering="activity_type")
+    def type_display(self, activity: Activity) -> str:
+        return activity.activity_type_short_label or "–"
+
+    @admin.display(description=_("planned start"), ordering="planned_start")
+    def start_display(self, activity: Activity) -> str:
+        return date_format(activity.planned_start, "YEAR_MONTH_FORMAT") if activity.planned_start else "–"
+
+    @admin.display(description=_("planned end"), ordering="planned_end")
+    def end_display(self, activity: Activity) -> str:
+        return date_format(activity.planned_end, "YEAR_MONTH_FORMAT") if activity.planned_end else "–"
+
+    @admin.display(description=_("complete"), boolean=True)
+    def complete_display(self, activity: Activity) -> bool:
+        return activity.is_complete
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "activity", "unit", "baseline_value", "target_value", "target_year"]
+    list_select_related = ["activity"]
+    search_fields = ["name", "activity__title", "activity__reference_code"]
+    autocomplete_fields = ["activity"]
+
+
+@admin.register(ActivityCodeSequence)
+class ActivityCodeSequenceAdmin(admin.ModelAdmin):
+    """Shown for transparency only: the sequences are written by code assignment."""
+
+    list_display = ["plan", "prefix", "last_serial"]
+    list_select_related = ["plan"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

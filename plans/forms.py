@@ -1,0 +1,89 @@
+import datetime
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from strategies.models import Organisation
+
+from .models import Activity, ActivityStatus, ActivityType
+
+MONTH_PATTERN = re.compile(r"^\s*(?P<year>\d{4})-(?P<month>\d{1,2})(?:-\d{1,2})?\s*$")
+
+
+class MonthInput(forms.DateInput):
+    """The browser's month picker; it submits and shows “2024-03”."""
+
+    input_type = "month"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m")
+
+
+class MonthField(forms.DateField):
+    """A tidplan date: stored as the first day of the month, entered as YYYY-MM."""
+
+    widget = MonthInput
+    default_error_messages = {
+        "invalid": _("Enter a month as YYYY-MM, e.g. 2024-03."),
+    }
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime.datetime):
+            return value.date().replace(day=1)
+        if isinstance(value, datetime.date):
+            return value.replace(day=1)
+        match = MONTH_PATTERN.match(str(value))
+        if not match:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        try:
+            return datetime.date(int(match["year"]), int(match["month"]), 1)
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class ActivityAdminForm(forms.ModelForm):
+    class Meta:
+        model = Activity
+        fields = "__all__"
+        field_classes = {"planned_start": MonthField, "planned_end": MonthField}
+
+
+class ActivityFilterForm(forms.Form):
+    """The declaration page's filters; GET parameters so a filtered view can be shared."""
+
+    activity_type = forms.ChoiceField(
+        label=_("Type"),
+        required=False,
+        choices=[("", _("All types")), *((kind.value, kind.short_label) for kind in ActivityType)],
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All statuses")), *ActivityStatus.choices],
+    )
+    lead_organisation = forms.ModelChoiceField(
+        label=_("Lead organisation"),
+        required=False,
+        queryset=Organisation.objects.all(),
+        empty_label=_("All organisations"),
+    )
+
+    def filter(self, activities):
+        if not self.is_valid():
+            return activities
+        data = self.cleaned_data
+        if data["activity_type"]:
+            activities = activities.filter(activity_type=data["activity_type"])
+        if data["status"]:
+            activities = activities.filter(status=data["status"])
+        if data["lead_organisation"]:
+            activities = activities.filter(lead_organisation=data["lead_organisation"])
+        return activities
+
+    @property
+    def is_filtering(self) -> bool:
+        return self.is_valid() and any(self.cleaned_data.values())

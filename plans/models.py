@@ -1,0 +1,563 @@
+"""The activity plan: the concrete activities that carry out a declaration's strategies."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from simple_history.models import HistoricalRecords
+
+from strategies.models import (
+    IntentDeclaration,
+    Organisation,
+    ProgrammeGoal,
+    Strategy,
+    SuccessFactor,
+)
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    ACTIVE = "active", _("active")
+    ARCHIVED = "archived", _("archived")
+
+
+class ActivityPlanQuerySet(models.QuerySet):
+    def current_first(self) -> ActivityPlanQuerySet:
+        """The active plan first, then drafts, then archived ones; newest first within each."""
+        return self.order_by(
+            models.Case(
+                models.When(status=PlanStatus.ACTIVE, then=0),
+                models.When(status=PlanStatus.DRAFT, then=1),
+                default=2,
+            ),
+            "-start_year",
+            "-created_at",
+        )
+
+
+class ActivityPlanManager(models.Manager.from_queryset(ActivityPlanQuerySet)):
+    def get_by_natural_key(self, declaration_slug: str, name: str):
+        return self.get(declaration__slug=declaration_slug, name=name)
+
+
+class ActivityPlan(models.Model):
+    declaration = models.ForeignKey(
+        IntentDeclaration,
+        verbose_name=_("intent declaration"),
+        on_delete=models.PROTECT,
+        related_name="activity_plans",
+    )
+    name = models.CharField(_("name"), max_length=200)
+    start_year = models.PositiveSmallIntegerField(_("first year"))
+    end_year = models.PositiveSmallIntegerField(
+        _("last year"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for a plan that runs until further notice."),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=PlanStatus,
+        default=PlanStatus.DRAFT,
+        help_text=_(
+            "A plan can only be made active when every activity has a schedule, a responsible "
+            "organisation, a measure of success and a type."
+        ),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords()
+    objects = ActivityPlanManager()
+
+    class Meta:
+        ordering = ["declaration", "-start_year", "name"]
+        verbose_name = _("activity plan")
+        verbose_name_plural = _("activity plans")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["declaration", "name"],
+                name="plan_unique_name_per_declaration",
+                violation_error_message=_("The declaration already has a plan with this name."),
+            ),
+            models.CheckConstraint(
+                condition=Q(end_year__isnull=True) | Q(end_year__gte=models.F("start_year")),
+                name="plan_period_end_not_before_start",
+                violation_error_message=_("The last year cannot be before the first year."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self) -> tuple[str, str]:
+        return (*self.declaration.natural_key(), self.name)
+
+    natural_key.dependencies = ["strategies.intentdeclaration"]
+
+    @property
+    def period_label(self) -> str:
+        if self.end_year is None:
+            return f"{self.start_year}–"
+        if self.end_year == self.start_year:
+            return str(self.start_year)
+        return f"{self.start_year}–{self.end_year}"
+
+    def covers_year(self, year: int) -> bool:
+        return year >= self.start_year and (self.end_year is None or year <= self.end_year)
+
+    def clean(self) -> None:
+        super().clean()
+        if self.status == PlanStatus.ACTIVE and self.pk:
+            incomplete = list(
+                self.activities.incomplete().order_by("code_prefix", "code_serial")[:50]
+            )
+            if incomplete:
+                listing = "; ".join(
+                    f"{activity.reference_code} {activity.title} "
+                    f"({', '.join(activity.missing_part_labels)})"
+                    for activity in incomplete
+                )
+                raise ValidationError(
+                    {
+                        "status": ngettext(
+                            "The plan cannot be made active while %(count)d activity is "
+                            "incomplete: %(listing)s",
+                            "The plan cannot be made active while %(count)d activities are "
+                            "incomplete: %(listing)s",
+                            len(incomplete),
+                        )
+                        % {"count": len(incomplete), "listing": listing}
+                    }
+                )
+
+
+class ActivityType(models.TextChoices):
+    # The labels are the seed document's own words for the three kinds of activity.
+    COMMISSIONED = "commissioned", _(
+        "Commissioned by a board or company management, or an already decided budget"
+    )
+    EXISTING_BUDGET = "existing_budget", _(
+        "Can be carried out within the existing budget, e.g. simple studies, operational "
+        "measures, simple improvements of the physical environment"
+    )
+    INVESTMENT = "investment", _(
+        "Longer-term, reasonable to request or propose investment funds for"
+    )
+
+    @property
+    def short_label(self) -> str:
+        return ACTIVITY_TYPE_SHORT_LABELS[self]
+
+
+ACTIVITY_TYPE_SHORT_LABELS = {
+    ActivityType.COMMISSIONED: _("Commissioned or budgeted"),
+    ActivityType.EXISTING_BUDGET: _("Within existing budget"),
+    ActivityType.INVESTMENT: _("Longer term (investment)"),
+}
+
+
+class ActivityStatus(models.TextChoices):
+    PLANNED = "planned", _("planned")
+    ONGOING = "ongoing", _("ongoing")
+    DONE = "done", _("done")
+    PAUSED = "paused", _("paused")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class MissingPart(models.TextChoices):
+    """What the seed requires of every activity: tidplan, ansvar, mätbarhet (and a type)."""
+
+    SCHEDULE = "schedule", _("schedule")
+    RESPONSIBILITY = "responsibility", _("responsibility")
+    MEASURABILITY = "measurability", _("measurability")
+    TYPE = "type", _("activity type")
+
+
+def incomplete_conditions() -> dict[MissingPart, Q]:
+    """Database twin of `Activity.missing_parts`; keep the two in step."""
+    return {
+        MissingPart.SCHEDULE: (Q(planned_start__isnull=True) | Q(planned_end__isnull=True))
+        & Q(schedule_note=""),
+        MissingPart.RESPONSIBILITY: Q(lead_organisation__isnull=True),
+        MissingPart.MEASURABILITY: Q(measurability="")
+        & ~Exists(Indicator.objects.filter(activity=OuterRef("pk"))),
+        MissingPart.TYPE: Q(activity_type=""),
+    }
+
+
+class ActivityQuerySet(models.QuerySet):
+    def for_tree(self) -> ActivityQuerySet:
+        """Everything a list of activities shows, in a fixed number of queries."""
+        return self.select_related(
+            "plan", "strategy__goal", "lead_organisation"
+        ).prefetch_related(
+            "co_organisations",
+            Prefetch("indicators", queryset=Indicator.objects.order_by("position", "pk")),
+        )
+
+    def in_code_order(self) -> ActivityQuerySet:
+        return self.order_by("code_prefix", "code_serial")
+
+    def incomplete(self) -> ActivityQuerySet:
+        combined = Q()
+        for condition in incomplete_conditions().values():
+            combined |= condition
+        return self.filter(combined)
+
+    def complete(self) -> ActivityQuerySet:
+        return self.exclude(pk__in=self.incomplete().values("pk"))
+
+    def missing(self, part: MissingPart) -> ActivityQuerySet:
+        return self.filter(incomplete_conditions()[part])
+
+    def late(self, today: datetime.date | None = None) -> ActivityQuerySet:
+        today = today or timezone.localdate()
+        return self.filter(planned_end__lt=today.replace(day=1)).exclude(
+            status__in=[ActivityStatus.DONE, ActivityStatus.CANCELLED]
+        )
+
+
+class ActivityManager(models.Manager.from_queryset(ActivityQuerySet)):
+    def get_by_natural_key(self, declaration_slug: str, plan_name: str, reference_code: str):
+        return self.get(
+            plan__declaration__slug=declaration_slug,
+            plan__name=plan_name,
+            reference_code=reference_code,
+        )
+
+
+REFERENCE_CODE_PATTERN = re.compile(r"^(?P<prefix>\d+\.\d+)\.(?P<serial>\d+)$")
+
+
+class ActivityCodeSequence(models.Model):
+    """The last serial handed out per plan and `målbild.strategi` prefix.
+
+    Kept apart from the activities so a deleted activity's code is never handed out again.
+    """
+
+    plan = models.ForeignKey(
+        ActivityPlan,
+        verbose_name=_("activity plan"),
+        on_delete=models.CASCADE,
+        related_name="code_sequences",
+    )
+    prefix = models.CharField(_("prefix"), max_length=20)
+    last_serial = models.PositiveIntegerField(_("last serial"), default=0)
+
+    class Meta:
+        ordering = ["plan", "prefix"]
+        verbose_name = _("reference code sequence")
+        verbose_name_plural = _("reference code sequences")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "prefix"], name="code_sequence_unique_prefix_per_plan"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan}: {self.prefix}.{self.last_serial}"
+
+    @classmethod
+    @transaction.atomic
+    def next_code(cls, *, plan: ActivityPlan, strategy: Strategy) -> str:
+        prefix = strategy.number
+        sequence, _created = cls.objects.select_for_update().get_or_create(
+            plan=plan, prefix=prefix
+        )
+        # Codes can also arrive from fixtures or imports without passing through here.
+        highest_in_use = (
+            Activity.objects.filter(plan=plan, code_prefix=prefix)
+            .aggregate(highest=models.Max("code_serial"))["highest"]
+            or 0
+        )
+        sequence.last_serial = max(sequence.last_serial, highest_in_use) + 1
+        sequence.save(update_fields=["last_serial"])
+        return f"{prefix}.{sequence.last_serial}"
+
+
+class Activity(models.Model):
+    plan = models.ForeignKey(
+        ActivityPlan,
+        verbose_name=_("activity plan"),
+        on_delete=models.PROTECT,
+        related_name="activities",
+    )
+    strategy = models.ForeignKey(
+        Strategy,
+        verbose_name=_("strategy"),
+        on_delete=models.PROTECT,
+        related_name="activities",
+    )
+    reference_code = models.CharField(
+        _("reference code"),
+        max_length=20,
+        blank=True,
+        help_text=_(
+            "Goal.strategy.serial, e.g. 2.1.3. Assigned when the activity is created and never "
+            "changed or reused, even if the activity moves to another strategy."
+        ),
+    )
+    # Derived from reference_code so that 1.1.10 sorts after 1.1.9.
+    code_prefix = models.CharField(max_length=20, editable=False, default="")
+    code_serial = models.PositiveIntegerField(editable=False, default=0)
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    activity_type = models.CharField(
+        _("activity type"), max_length=30, choices=ActivityType, blank=True
+    )
+    planned_start = models.DateField(
+        _("planned start"), null=True, blank=True, help_text=_("Month precision.")
+    )
+    planned_end = models.DateField(
+        _("planned end"), null=True, blank=True, help_text=_("Month precision.")
+    )
+    schedule_note = models.CharField(
+        _("schedule note"),
+        max_length=100,
+        blank=True,
+        help_text=_("Free text such as “HT 2023” or “ongoing”, shown where dates are missing."),
+    )
+    lead_organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("lead organisation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="led_activities",
+    )
+    co_organisations = models.ManyToManyField(
+        Organisation,
+        verbose_name=_("co-responsible organisations"),
+        related_name="co_led_activities",
+        blank=True,
+    )
+    responsible_unit = models.CharField(
+        _("responsible unit or contact"),
+        max_length=200,
+        blank=True,
+        help_text=_("Prefer a unit or role to a person's name."),
+    )
+    measurability = models.TextField(
+        _("measurability"), blank=True, help_text=_("How the success of the activity is measured.")
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=ActivityStatus, default=ActivityStatus.PLANNED
+    )
+    success_factors = models.ManyToManyField(
+        SuccessFactor,
+        verbose_name=_("critical success factors"),
+        related_name="activities",
+        blank=True,
+    )
+    programme_goals = models.ManyToManyField(
+        ProgrammeGoal,
+        verbose_name=_("programme goals"),
+        related_name="activities",
+        blank=True,
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords(m2m_fields=[co_organisations, success_factors, programme_goals])
+    objects = ActivityManager()
+
+    class Meta:
+        ordering = ["plan", "code_prefix", "code_serial"]
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "reference_code"],
+                name="activity_unique_reference_code_per_plan",
+                violation_error_message=_(
+                    "Another activity in this plan already has this reference code."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(planned_start__isnull=True)
+                | Q(planned_end__isnull=True)
+                | Q(planned_end__gte=models.F("planned_start")),
+                name="activity_end_not_before_start",
+                violation_error_message=_("The planned end cannot be before the planned start."),
+            ),
+        ]
+        indexes = [models.Index(fields=["plan", "code_prefix", "code_serial"])]
+
+    def __str__(self) -> str:
+        return f"{self.reference_code} {self.title}".strip()
+
+    def natural_key(self) -> tuple[str, str, str]:
+        return (*self.plan.natural_key(), self.reference_code)
+
+    natural_key.dependencies = ["plans.activityplan"]
+
+    def get_absolute_url(self) -> str:
+        return reverse("plans:activity-detail", kwargs={"pk": self.pk})
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        for name in ("planned_start", "planned_end"):
+            value = getattr(self, name)
+            if value is not None:
+                setattr(self, name, value.replace(day=1))
+        if self.planned_start and self.planned_end and self.planned_end < self.planned_start:
+            errors["planned_end"] = _("The planned end cannot be before the planned start.")
+        if (
+            self.plan_id
+            and self.strategy_id
+            and self.strategy.goal.declaration_id != self.plan.declaration_id
+        ):
+            errors["strategy"] = _(
+                "The strategy “%(strategy)s” belongs to another intent declaration than the "
+                "plan “%(plan)s”."
+            ) % {"strategy": self.strategy, "plan": self.plan}
+        if self.reference_code and not REFERENCE_CODE_PATTERN.match(self.reference_code):
+            errors["reference_code"] = _(
+                "A reference code is three numbers separated by dots, e.g. 2.1.3."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs) -> None:
+        # Every way an activity is created (admin, portal, import, shell) must get a code.
+        if not self.reference_code:
+            self.reference_code = ActivityCodeSequence.next_code(
+                plan=self.plan, strategy=self.strategy
+            )
+        match = REFERENCE_CODE_PATTERN.match(self.reference_code)
+        if match:
+            self.code_prefix, self.code_serial = match["prefix"], int(match["serial"])
+        super().save(*args, **kwargs)
+
+    @property
+    def missing_parts(self) -> list[MissingPart]:
+        """Python twin of `incomplete_conditions()`; uses prefetched indicators when present."""
+        missing = []
+        if not (self.planned_start and self.planned_end) and not self.schedule_note:
+            missing.append(MissingPart.SCHEDULE)
+        if self.lead_organisation_id is None:
+            missing.append(MissingPart.RESPONSIBILITY)
+        if not self.measurability and (self.pk is None or not self.indicators.all()):
+            missing.append(MissingPart.MEASURABILITY)
+        if not self.activity_type:
+            missing.append(MissingPart.TYPE)
+        return missing
+
+    @property
+    def missing_part_labels(self) -> list[str]:
+        return [str(part.label) for part in self.missing_parts]
+
+    @property
+    def is_complete(self) -> bool:
+        return not self.missing_parts
+
+    @property
+    def is_late(self) -> bool:
+        if self.planned_end is None or self.status in (
+            ActivityStatus.DONE,
+            ActivityStatus.CANCELLED,
+        ):
+            return False
+        return self.planned_end < timezone.localdate().replace(day=1)
+
+    @property
+    def schedule_label(self) -> str:
+        """“mars 2024 – december 2025”, or the schedule note where dates are missing."""
+        if not (self.planned_start or self.planned_end):
+            return self.schedule_note
+        start = date_format(self.planned_start, "YEAR_MONTH_FORMAT") if self.planned_start else "?"
+        end = date_format(self.planned_end, "YEAR_MONTH_FORMAT") if self.planned_end else "?"
+        label = start if self.planned_start == self.planned_end else f"{start} – {end}"
+        return f"{label} ({self.schedule_note})" if self.schedule_note else label
+
+    @property
+    def activity_type_short_label(self) -> str:
+        return ActivityType(self.activity_type).short_label if self.activity_type else ""
+
+    @property
+    def responsible_organisations(self) -> list[Organisation]:
+        lead = [self.lead_organisation] if self.lead_organisation else []
+        return lead + [org for org in self.co_organisations.all() if org != self.lead_organisation]
+
+
+class Indicator(models.Model):
+    """A quantitative measure of an activity's success."""
+
+    activity = models.ForeignKey(
+        Activity,
+        verbose_name=_("activity"),
+        on_delete=models.CASCADE,
+        related_name="indicators",
+    )
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    name = models.CharField(_("name"), max_length=200)
+    unit = models.CharField(_("unit"), max_length=40, blank=True, help_text=_("e.g. %, st, kr"))
+    baseline_value = models.DecimalField(
+        _("baseline value"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    baseline_year = models.PositiveSmallIntegerField(_("baseline year"), null=True, blank=True)
+    target_value = models.DecimalField(
+        _("target value"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    target_year = models.PositiveSmallIntegerField(_("target year"), null=True, blank=True)
+    higher_is_better = models.BooleanField(
+        _("higher is better"),
+        default=True,
+        help_text=_("Untick when a lower value is the improvement, e.g. reported crimes."),
+    )
+    kolada_kpi = models.CharField(
+        _("Kolada KPI"),
+        max_length=20,
+        blank=True,
+        help_text=_("Optional id of the matching key figure in Kolada, e.g. N00914."),
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["activity", "position", "pk"]
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(baseline_year__isnull=True)
+                | Q(target_year__isnull=True)
+                | Q(target_year__gte=models.F("baseline_year")),
+                name="indicator_target_year_not_before_baseline_year",
+                violation_error_message=_("The target year cannot be before the baseline year."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        # In an admin inline under a new activity the activity is set but not yet saved.
+        activity = (
+            self.activity if self.activity_id or Indicator.activity.is_cached(self) else None
+        )
+        if self.target_year is not None and activity is not None and activity.plan_id:
+            plan = activity.plan
+            if not plan.covers_year(self.target_year):
+                raise ValidationError(
+                    {
+                        "target_year": _(
+                            "The target year %(year)s is outside the plan's period "
+                            "%(period)s."
+                        )
+                        % {"year": self.target_year, "period": plan.period_label}
+                    }
+                )

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "plans"
+urlpatterns = [
+    path(
+        "avsiktsforklaringar/<slug:slug>/",
+        views.declaration_detail,
+        name="declaration-detail",
+    ),
+    path(
+        "avsiktsforklaringar/<slug:slug>/malbilder/<int:position>/",
+        views.goal_detail,
+        name="goal-detail",
+    ),
+    path("aktiviteter/<int:pk>/", views.activity_detail, name="activity-detail"),
+]

@@ -1,0 +1,112 @@
+"""Portal pages that show a declaration together with its activity plan."""
+
+from collections import defaultdict
+
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+
+from klockaretorpet.change_history import change_entries, history_queryset, month_formatter
+from strategies.models import Goal, IntentDeclaration, ProgrammeGoal, Strategy, SuccessFactor
+
+from .forms import ActivityFilterForm
+from .models import Activity, ActivityPlan
+
+
+def _declaration(slug: str) -> IntentDeclaration:
+    return get_object_or_404(
+        IntentDeclaration.objects.select_related("district").prefetch_related("partners"),
+        slug=slug,
+    )
+
+
+def _chosen_plan(request, declaration: IntentDeclaration) -> tuple[ActivityPlan | None, list]:
+    plans = list(declaration.activity_plans.current_first())
+    wanted = request.GET.get("plan")
+    chosen = next((plan for plan in plans if str(plan.pk) == wanted), None)
+    return chosen or (plans[0] if plans else None), plans
+
+
+def _attach_activities(strategies, activities) -> None:
+    """Give each strategy the plan's activities under it, so templates only walk lists."""
+    by_strategy = defaultdict(list)
+    for activity in activities:
+        by_strategy[activity.strategy_id].append(activity)
+    for strategy in strategies:
+        strategy.plan_activities = by_strategy.get(strategy.pk, [])
+
+
+def _plan_page_context(request, declaration, goals) -> dict:
+    plan, plans = _chosen_plan(request, declaration)
+    filter_form = ActivityFilterForm(request.GET or None)
+    strategies = [strategy for goal in goals for strategy in goal.strategies.all()]
+    activities = []
+    if plan is not None:
+        activities = list(
+            filter_form.filter(
+                plan.activities.filter(strategy__in=[s.pk for s in strategies])
+            )
+            .for_tree()
+            .in_code_order()
+        )
+    _attach_activities(strategies, activities)
+    return {
+        "declaration": declaration,
+        "plan": plan,
+        "plans": plans,
+        "filter_form": filter_form,
+        "activities": activities,
+        "incomplete_count": sum(1 for activity in activities if not activity.is_complete),
+    }
+
+
+def _goals(declaration, **filters) -> list[Goal]:
+    return list(
+        declaration.goals.filter(**filters).prefetch_related(
+            Prefetch("strategies", queryset=Strategy.objects.order_by("position"))
+        )
+    )
+
+
+def declaration_detail(request, slug):
+    declaration = _declaration(slug)
+    goals = _goals(declaration)
+    context = _plan_page_context(request, declaration, goals)
+    context.update(
+        goals=goals,
+        programme_goals=ProgrammeGoal.objects.all(),
+        success_factors=SuccessFactor.objects.all(),
+    )
+    return render(request, "plans/declaration_detail.html", context)
+
+
+def goal_detail(request, slug, position):
+    declaration = _declaration(slug)
+    goals = _goals(declaration, position=position)
+    if not goals:
+        raise Http404
+    context = _plan_page_context(request, declaration, goals)
+    context["goal"] = goals[0]
+    return render(request, "plans/goal_detail.html", context)
+
+
+def activity_detail(request, pk):
+    activity = get_object_or_404(
+        Activity.objects.for_tree()
+        .select_related("plan__declaration__district")
+        .prefetch_related("success_factors", "programme_goals"),
+        pk=pk,
+    )
+    history = change_entries(
+        list(history_queryset(activity.history)),
+        formatters={"planned_start": month_formatter, "planned_end": month_formatter},
+    )
+    return render(
+        request,
+        "plans/activity_detail.html",
+        {
+            "activity": activity,
+            "declaration": activity.plan.declaration,
+            "history": history,
+        },
+    )

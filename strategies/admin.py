@@ -1,0 +1,104 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    District,
+    Goal,
+    IntentDeclaration,
+    Organisation,
+    ProgrammeGoal,
+    Strategy,
+    SuccessFactor,
+)
+
+
+@admin.register(District)
+class DistrictAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "short_name", "kind", "parent"]
+    list_filter = ["kind"]
+    list_select_related = ["parent"]
+    search_fields = ["name", "short_name"]
+    autocomplete_fields = ["parent"]
+
+
+class GoalInline(admin.StackedInline):
+    model = Goal
+    extra = 0
+    fields = ["position", "title", "description"]
+    show_change_link = True
+
+
+@admin.register(IntentDeclaration)
+class IntentDeclarationAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "district", "adopted_on", "is_published"]
+    list_filter = ["district", "is_published"]
+    list_select_related = ["district"]
+    search_fields = ["title", "vision"]
+    autocomplete_fields = ["district", "partners"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [GoalInline]
+    fieldsets = [
+        (None, {"fields": ["district", "title", "slug", "adopted_on", "partners", "is_published"]}),
+        (
+            _("Text"),
+            {
+                "fields": [
+                    "introduction",
+                    "programme_goals_introduction",
+                    "background",
+                    "vision",
+                    "goals_introduction",
+                    "implementation",
+                    "success_factors_introduction",
+                ]
+            },
+        ),
+    ]
+
+
+class StrategyInline(admin.StackedInline):
+    model = Strategy
+    extra = 0
+    fields = ["position", "title", "description"]
+    show_change_link = True
+
+
+@admin.register(Goal)
+class GoalAdmin(SimpleHistoryAdmin):
+    list_display = ["__str__", "declaration"]
+    list_filter = ["declaration"]
+    list_select_related = ["declaration"]
+    search_fields = ["title", "description"]
+    autocomplete_fields = ["declaration"]
+    inlines = [StrategyInline]
+
+
+@admin.register(Strategy)
+class StrategyAdmin(SimpleHistoryAdmin):
+    list_display = ["number_display", "title", "goal"]
+    list_filter = ["goal__declaration", "goal"]
+    list_select_related = ["goal__declaration"]
+    search_fields = ["title", "description", "goal__title"]
+    autocomplete_fields = ["goal"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("goal__declaration")
+
+    @admin.display(description=_("number"), ordering="goal__position")
+    def number_display(self, strategy: Strategy) -> str:
+        return strategy.number
+
+
+@admin.register(SuccessFactor, ProgrammeGoal)
+class ReferenceListAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "position"]
+    search_fields = ["title", "description"]
+    prepopulated_fields = {"slug": ["title"]}
