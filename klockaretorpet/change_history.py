@@ -59,7 +59,9 @@ def tracked_fields(model: type[models.Model]) -> list[models.Field]:
     return [
         model_field
         for model_field in model._meta.concrete_fields
-        if model_field.editable and not model_field.primary_key and model_field.name not in NOT_SHOWN
+        if model_field.editable
+        and not model_field.primary_key
+        and model_field.name not in NOT_SHOWN
     ]
 
 
@@ -70,12 +72,21 @@ def tracked_m2m_fields(
     return [m2m for m2m in model._meta.many_to_many if m2m.name in names]
 
 
+def m2m_rows_accessor(history_model: type[models.Model], m2m: models.ManyToManyField) -> str:
+    """Name of the reverse relation from a history record to its saved many-to-many rows."""
+    suffix = f"{history_model.__name__}_{m2m.name}".lower()
+    for relation in history_model._meta.related_objects:
+        if relation.related_model._meta.model_name == suffix:
+            return relation.get_accessor_name()
+    raise LookupError(f"{history_model.__name__} keeps no history of {m2m.name}")
+
+
 def history_queryset(history_manager) -> models.QuerySet:
     """The records of one object, newest first, with what `change_entries` reads."""
     history_model = history_manager.model
     model = history_model.instance_type
     return history_manager.select_related("history_user").prefetch_related(
-        *(m2m.name for m2m in tracked_m2m_fields(model, history_model))
+        *(m2m_rows_accessor(history_model, m2m) for m2m in tracked_m2m_fields(model, history_model))
     )
 
 
@@ -114,7 +125,9 @@ def change_entries(
             return
         entries.append(
             ChangeEntry(
-                when=last_record.history_date, user=last_record.history_user, kind=kind,
+                when=last_record.history_date,
+                user=last_record.history_user,
+                kind=kind,
                 changes=changes,
             )
         )
@@ -142,9 +155,8 @@ def _snapshot(record, fields, m2m_fields) -> dict[str, Any]:
     values = {model_field.name: getattr(record, model_field.attname) for model_field in fields}
     for m2m in m2m_fields:
         target = get_m2m_reverse_field_name(m2m)
-        values[m2m.name] = frozenset(
-            getattr(row, f"{target}_id") for row in getattr(record, m2m.name).all()
-        )
+        rows = getattr(record, m2m_rows_accessor(type(record), m2m)).all()
+        values[m2m.name] = frozenset(getattr(row, f"{target}_id") for row in rows)
     return values
 
 

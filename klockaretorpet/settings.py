@@ -57,7 +57,6 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -111,6 +110,7 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "strategies:home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Swedish for everyone; no LocaleMiddleware, so a browser asking for English still gets Swedish.
 LANGUAGE_CODE = "sv"
 LANGUAGES = [("sv", _("Swedish")), ("en", _("English"))]
 # The project's own catalogue first; locale_vendor/ fills in Swedish for third-party apps

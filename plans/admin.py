@@ -1,11 +1,14 @@
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count, Prefetch
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from .forms import ActivityAdminForm
+from strategies.models import Strategy
+
+from .forms import ActivityAdminForm, MonthField
 from .models import (
     Activity,
     ActivityCodeSequence,
@@ -38,6 +41,10 @@ class ActivityPlanAdmin(SimpleHistoryAdmin):
 class IndicatorInline(admin.TabularInline):
     model = Indicator
     extra = 0
+    # Swedish users type decimal commas: “25,5”.
+    formfield_overrides = {
+        models.DecimalField: {"localize": True, "widget": forms.TextInput(attrs={"size": 9})},
+    }
     fields = [
         "position",
         "name",
@@ -50,6 +57,31 @@ class IndicatorInline(admin.TabularInline):
         "kolada_kpi",
     ]
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in {"unit", "kolada_kpi"}:
+            kwargs["widget"] = forms.TextInput(attrs={"size": 8})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class StrategyFilter(admin.SimpleListFilter):
+    """Lists strategies with their numbers without one goal query per strategy."""
+
+    title = _("strategy")
+    parameter_name = "strategy"
+
+    def lookups(self, request, model_admin):
+        return [
+            (strategy.pk, f"{strategy.number} {strategy.title}")
+            for strategy in Strategy.objects.filter(activities__isnull=False)
+            .distinct()
+            .in_tree_order()
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(strategy_id=self.value())
+        return queryset
+
 
 class CompletenessFilter(admin.SimpleListFilter):
     title = _("completeness")
@@ -59,8 +91,10 @@ class CompletenessFilter(admin.SimpleListFilter):
         return [
             ("complete", _("complete")),
             ("incomplete", _("incomplete")),
-            *((f"missing-{part.value}", _("missing %(part)s") % {"part": part.label})
-              for part in MissingPart),
+            *(
+                (f"missing-{part.value}", _("missing %(part)s") % {"part": part.label})
+                for part in MissingPart
+            ),
         ]
 
     def queryset(self, request, queryset):
@@ -94,7 +128,7 @@ class ActivityAdmin(SimpleHistoryAdmin):
     list_filter = [
         "plan",
         ("strategy__goal", admin.RelatedOnlyFieldListFilter),
-        ("strategy", admin.RelatedOnlyFieldListFilter),
+        StrategyFilter,
         "activity_type",
         "status",
         ("lead_organisation", admin.RelatedOnlyFieldListFilter),
@@ -105,6 +139,8 @@ class ActivityAdmin(SimpleHistoryAdmin):
     search_fields = ["reference_code", "title", "description"]
     autocomplete_fields = ["plan", "strategy", "lead_organisation", "co_organisations"]
     readonly_fields = ["reference_code"]
+    radio_fields = {"activity_type": admin.VERTICAL}
+    empty_value_display = "–"
     inlines = [IndicatorInline]
     list_per_page = 50
     fieldsets = [
@@ -128,6 +164,12 @@ class ActivityAdmin(SimpleHistoryAdmin):
             .prefetch_related(Prefetch("indicators", queryset=Indicator.objects.only("activity")))
         )
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # Tidplan is month precision: a month picker, not the admin's day calendar.
+        if db_field.name in {"planned_start", "planned_end"}:
+            return db_field.formfield(form_class=MonthField)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name in {"success_factors", "programme_goals"}:
             kwargs["widget"] = forms.CheckboxSelectMultiple
@@ -143,11 +185,17 @@ class ActivityAdmin(SimpleHistoryAdmin):
 
     @admin.display(description=_("planned start"), ordering="planned_start")
     def start_display(self, activity: Activity) -> str:
-        return date_format(activity.planned_start, "YEAR_MONTH_FORMAT") if activity.planned_start else "–"
+        return (
+            date_format(activity.planned_start, "YEAR_MONTH_FORMAT")
+            if activity.planned_start
+            else "–"
+        )
 
     @admin.display(description=_("planned end"), ordering="planned_end")
     def end_display(self, activity: Activity) -> str:
-        return date_format(activity.planned_end, "YEAR_MONTH_FORMAT") if activity.planned_end else "–"
+        return (
+            date_format(activity.planned_end, "YEAR_MONTH_FORMAT") if activity.planned_end else "–"
+        )
 
     @admin.display(description=_("complete"), boolean=True)
     def complete_display(self, activity: Activity) -> bool:

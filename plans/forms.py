@@ -18,7 +18,8 @@ class MonthInput(forms.DateInput):
     input_type = "month"
 
     def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m")
+        # The placeholder guides browsers without a month picker, where this is a text box.
+        super().__init__({"placeholder": _("YYYY-MM"), **(attrs or {})}, format="%Y-%m")
 
 
 class MonthField(forms.DateField):
@@ -48,7 +49,23 @@ class MonthField(forms.DateField):
 class ActivityAdminForm(forms.ModelForm):
     class Meta:
         model = Activity
-        fields = "__all__"
+        fields = [
+            "plan",
+            "strategy",
+            "title",
+            "description",
+            "activity_type",
+            "status",
+            "planned_start",
+            "planned_end",
+            "schedule_note",
+            "lead_organisation",
+            "co_organisations",
+            "responsible_unit",
+            "measurability",
+            "success_factors",
+            "programme_goals",
+        ]
         field_classes = {"planned_start": MonthField, "planned_end": MonthField}
 
 

@@ -144,15 +144,20 @@ class ActivityPlan(models.Model):
 
 class ActivityType(models.TextChoices):
     # The labels are the seed document's own words for the three kinds of activity.
-    COMMISSIONED = "commissioned", _(
-        "Commissioned by a board or company management, or an already decided budget"
+    COMMISSIONED = (
+        "commissioned",
+        _("Commissioned by a board or company management, or an already decided budget"),
     )
-    EXISTING_BUDGET = "existing_budget", _(
-        "Can be carried out within the existing budget, e.g. simple studies, operational "
-        "measures, simple improvements of the physical environment"
+    EXISTING_BUDGET = (
+        "existing_budget",
+        _(
+            "Can be carried out within the existing budget, e.g. simple studies, operational "
+            "measures, simple improvements of the physical environment"
+        ),
     )
-    INVESTMENT = "investment", _(
-        "Longer-term, reasonable to request or propose investment funds for"
+    INVESTMENT = (
+        "investment",
+        _("Longer-term, reasonable to request or propose investment funds for"),
     )
 
     @property
@@ -199,9 +204,7 @@ def incomplete_conditions() -> dict[MissingPart, Q]:
 class ActivityQuerySet(models.QuerySet):
     def for_tree(self) -> ActivityQuerySet:
         """Everything a list of activities shows, in a fixed number of queries."""
-        return self.select_related(
-            "plan", "strategy__goal", "lead_organisation"
-        ).prefetch_related(
+        return self.select_related("plan", "strategy__goal", "lead_organisation").prefetch_related(
             "co_organisations",
             Prefetch("indicators", queryset=Indicator.objects.order_by("position", "pk")),
         )
@@ -272,13 +275,12 @@ class ActivityCodeSequence(models.Model):
     @transaction.atomic
     def next_code(cls, *, plan: ActivityPlan, strategy: Strategy) -> str:
         prefix = strategy.number
-        sequence, _created = cls.objects.select_for_update().get_or_create(
-            plan=plan, prefix=prefix
-        )
+        sequence, _created = cls.objects.select_for_update().get_or_create(plan=plan, prefix=prefix)
         # Codes can also arrive from fixtures or imports without passing through here.
         highest_in_use = (
-            Activity.objects.filter(plan=plan, code_prefix=prefix)
-            .aggregate(highest=models.Max("code_serial"))["highest"]
+            Activity.objects.filter(plan=plan, code_prefix=prefix).aggregate(
+                highest=models.Max("code_serial")
+            )["highest"]
             or 0
         )
         sequence.last_serial = max(sequence.last_serial, highest_in_use) + 1
@@ -397,13 +399,24 @@ class Activity(models.Model):
     def __str__(self) -> str:
         return f"{self.reference_code} {self.title}".strip()
 
+    def save(self, *args, **kwargs) -> None:
+        # Every way an activity is created (admin, portal, import, shell) must get a code.
+        if not self.reference_code:
+            self.reference_code = ActivityCodeSequence.next_code(
+                plan=self.plan, strategy=self.strategy
+            )
+        match = REFERENCE_CODE_PATTERN.match(self.reference_code)
+        if match:
+            self.code_prefix, self.code_serial = match["prefix"], int(match["serial"])
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("plans:activity-detail", kwargs={"pk": self.pk})
+
     def natural_key(self) -> tuple[str, str, str]:
         return (*self.plan.natural_key(), self.reference_code)
 
     natural_key.dependencies = ["plans.activityplan"]
-
-    def get_absolute_url(self) -> str:
-        return reverse("plans:activity-detail", kwargs={"pk": self.pk})
 
     def clean(self) -> None:
         super().clean()
@@ -429,17 +442,6 @@ class Activity(models.Model):
             )
         if errors:
             raise ValidationError(errors)
-
-    def save(self, *args, **kwargs) -> None:
-        # Every way an activity is created (admin, portal, import, shell) must get a code.
-        if not self.reference_code:
-            self.reference_code = ActivityCodeSequence.next_code(
-                plan=self.plan, strategy=self.strategy
-            )
-        match = REFERENCE_CODE_PATTERN.match(self.reference_code)
-        if match:
-            self.code_prefix, self.code_serial = match["prefix"], int(match["serial"])
-        super().save(*args, **kwargs)
 
     @property
     def missing_parts(self) -> list[MissingPart]:
@@ -546,17 +548,14 @@ class Indicator(models.Model):
     def clean(self) -> None:
         super().clean()
         # In an admin inline under a new activity the activity is set but not yet saved.
-        activity = (
-            self.activity if self.activity_id or Indicator.activity.is_cached(self) else None
-        )
+        activity = self.activity if self.activity_id or Indicator.activity.is_cached(self) else None
         if self.target_year is not None and activity is not None and activity.plan_id:
             plan = activity.plan
             if not plan.covers_year(self.target_year):
                 raise ValidationError(
                     {
                         "target_year": _(
-                            "The target year %(year)s is outside the plan's period "
-                            "%(period)s."
+                            "The target year %(year)s is outside the plan's period %(period)s."
                         )
                         % {"year": self.target_year, "period": plan.period_label}
                     }

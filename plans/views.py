@@ -43,9 +43,7 @@ def _plan_page_context(request, declaration, goals) -> dict:
     activities = []
     if plan is not None:
         activities = list(
-            filter_form.filter(
-                plan.activities.filter(strategy__in=[s.pk for s in strategies])
-            )
+            filter_form.filter(plan.activities.filter(strategy__in=[s.pk for s in strategies]))
             .for_tree()
             .in_code_order()
         )

@@ -34,11 +34,11 @@ class District(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def natural_key(self) -> tuple[str]:
-        return (self.slug,)
-
     def get_absolute_url(self) -> str:
         return reverse("strategies:district-detail", kwargs={"slug": self.slug})
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
 
 
 class OrganisationKind(models.TextChoices):
@@ -160,12 +160,12 @@ class IntentDeclaration(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def natural_key(self) -> tuple[str]:
-        return (self.slug,)
-
     def get_absolute_url(self) -> str:
         # The declaration page shows the activity plan too, so the plans app serves it.
         return reverse("plans:declaration-detail", kwargs={"slug": self.slug})
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
 
 
 class GoalManager(models.Manager):
@@ -209,16 +209,16 @@ class Goal(models.Model):
     def __str__(self) -> str:
         return f"{self.position}. {self.title}"
 
-    def natural_key(self) -> tuple[str, int]:
-        return (*self.declaration.natural_key(), self.position)
-
-    natural_key.dependencies = ["strategies.intentdeclaration"]
-
     def get_absolute_url(self) -> str:
         return reverse(
             "plans:goal-detail",
             kwargs={"slug": self.declaration.slug, "position": self.position},
         )
+
+    def natural_key(self) -> tuple[str, int]:
+        return (*self.declaration.natural_key(), self.position)
+
+    natural_key.dependencies = ["strategies.intentdeclaration"]
 
 
 class StrategyQuerySet(models.QuerySet):
@@ -271,6 +271,9 @@ class Strategy(models.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
 
+    def get_absolute_url(self) -> str:
+        return f"{self.goal.get_absolute_url()}#strategi-{self.goal.position}-{self.position}"
+
     def natural_key(self) -> tuple[str, int, int]:
         return (*self.goal.natural_key(), self.position)
 
@@ -280,9 +283,6 @@ class Strategy(models.Model):
     def number(self) -> str:
         """“2.1”: målbild and strategy, the prefix of its activities' reference codes."""
         return f"{self.goal.position}.{self.position}"
-
-    def get_absolute_url(self) -> str:
-        return f"{self.goal.get_absolute_url()}#strategi-{self.goal.position}-{self.position}"
 
 
 class ReferenceListItem(models.Model):

@@ -17,8 +17,6 @@ class DistrictDetailView(DetailView):
     queryset = District.objects.prefetch_related(
         Prefetch(
             "declarations",
-            queryset=IntentDeclaration.objects.prefetch_related("partners").order_by(
-                "-adopted_on"
-            ),
+            queryset=IntentDeclaration.objects.prefetch_related("partners").order_by("-adopted_on"),
         )
     )

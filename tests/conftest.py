@@ -1,0 +1,69 @@
+import pytest
+from django.contrib.auth.models import Group, Permission
+
+from strategies.models import Strategy
+from tests.factories import (
+    ActivityFactory,
+    GoalFactory,
+    IndicatorFactory,
+    OrganisationFactory,
+    PlanFactory,
+    StrategyFactory,
+)
+
+
+@pytest.fixture(autouse=True)
+def _static_files_without_collectstatic(settings):
+    # Production uses WhiteNoise's manifest storage, which needs `collectstatic`; tests don't.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def plan(db):
+    return PlanFactory()
+
+
+@pytest.fixture
+def make_activities(db):
+    """Create `count` activities spread over three strategies of one plan, with indicators."""
+
+    def make(count, *, plan=None):
+        plan = plan or PlanFactory()
+        strategies = list(Strategy.objects.filter(goal__declaration=plan.declaration)[:3])
+        if not strategies:
+            goal = GoalFactory(declaration=plan.declaration)
+            strategies = [StrategyFactory(goal=goal) for _ in range(3)]
+        partner = OrganisationFactory()
+        activities = []
+        for index in range(count):
+            activity = ActivityFactory(plan=plan, strategy=strategies[index % 3])
+            activity.co_organisations.add(partner)
+            IndicatorFactory(activity=activity)
+            activities.append(activity)
+        return plan, activities
+
+    return make
+
+
+@pytest.fixture
+def reader(db, django_user_model):
+    user = django_user_model.objects.create_user("lasare", password="lösenord-för-test")
+    user.groups.add(Group.objects.get_or_create(name="Läsare")[0])
+    return user
+
+
+@pytest.fixture
+def editor(db, django_user_model):
+    user = django_user_model.objects.create_user(
+        "redaktor", password="lösenord-för-test", is_staff=True
+    )
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="plans",
+            codename__in=["view_activity", "change_activity", "view_indicator", "change_indicator"],
+        )
+    )
+    return user

@@ -1,0 +1,206 @@
+import datetime
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from plans.models import Activity, ActivityPlan, PlanStatus
+from tests.factories import ActivityFactory, IndicatorFactory, OrganisationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def populated(db):
+    """The Klockaretorpet plan plus one object of every model, so change pages have rows."""
+    call_command("loaddata", "klockaretorpet", verbosity=0)
+    activity = Activity.objects.first()
+    activity.lead_organisation = OrganisationFactory()
+    activity.save()
+    IndicatorFactory(activity=ActivityFactory())
+    Group.objects.create(name="Läsare")
+    return activity
+
+
+@pytest.mark.parametrize(
+    ("model", "model_admin"),
+    list(admin.site._registry.items()),
+    ids=lambda value: getattr(value, "__name__", ""),
+)
+def test_every_admin_page_opens_for_a_superuser(admin_client, populated, model, model_admin):
+    prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+    obj = model._default_manager.first()
+    assert obj is not None, f"no {model.__name__} to open"
+
+    assert admin_client.get(reverse(f"{prefix}_changelist")).status_code == 200
+    assert admin_client.get(reverse(f"{prefix}_change", args=[obj.pk])).status_code == 200
+    add = admin_client.get(reverse(f"{prefix}_add"))
+    assert add.status_code == (200 if model_admin.has_add_permission(add.wsgi_request) else 403)
+    if hasattr(model, "history"):
+        history = reverse(f"{prefix}_history", args=[obj.pk])
+        assert admin_client.get(history).status_code == 200
+
+
+def test_admin_search_and_filters_open(admin_client, populated):
+    url = reverse("admin:plans_activity_changelist")
+    for query in [
+        "?q=spårvägens",
+        "?q=1.1.1",
+        "?completeness=incomplete",
+        "?completeness=missing-schedule",
+        "?status__exact=planned",
+        "?activity_type__exact=investment",
+    ]:
+        response = admin_client.get(url + query)
+        assert response.status_code == 200, query
+    searched = admin_client.get(url + "?q=spårvägens")
+    assert "Fysiska åtgärder för att överbrygga" in searched.content.decode()
+
+
+def activity_form_data(activity: Activity, **changes) -> dict:
+    data = {
+        "plan": activity.plan_id,
+        "strategy": activity.strategy_id,
+        "title": activity.title,
+        "description": activity.description,
+        "activity_type": activity.activity_type,
+        "status": activity.status,
+        "planned_start": activity.planned_start.strftime("%Y-%m") if activity.planned_start else "",
+        "planned_end": activity.planned_end.strftime("%Y-%m") if activity.planned_end else "",
+        "schedule_note": activity.schedule_note,
+        "lead_organisation": activity.lead_organisation_id or "",
+        "co_organisations": [org.pk for org in activity.co_organisations.all()],
+        "responsible_unit": activity.responsible_unit,
+        "measurability": activity.measurability,
+        "success_factors": [],
+        "programme_goals": [],
+        "indicators-TOTAL_FORMS": "0",
+        "indicators-INITIAL_FORMS": "0",
+        "indicators-MIN_NUM_FORMS": "0",
+        "indicators-MAX_NUM_FORMS": "1000",
+    }
+    data.update(changes)
+    return data
+
+
+def test_admin_edit_records_the_user_in_history(admin_client, admin_user):
+    activity = ActivityFactory()
+    url = reverse("admin:plans_activity_change", args=[activity.pk])
+
+    response = admin_client.post(url, activity_form_data(activity, title="Ny rubrik"))
+
+    assert response.status_code == 302
+    latest = activity.history.first()
+    assert latest.title == "Ny rubrik"
+    assert latest.history_user == admin_user
+
+
+def test_admin_accepts_months_and_rejects_end_before_start(admin_client):
+    activity = ActivityFactory()
+    url = reverse("admin:plans_activity_change", args=[activity.pk])
+
+    saved = admin_client.post(
+        url, activity_form_data(activity, planned_start="2026-02", planned_end="2026-09")
+    )
+    refused = admin_client.post(
+        url, activity_form_data(activity, planned_start="2026-09", planned_end="2026-02")
+    )
+
+    assert saved.status_code == 302
+    activity.refresh_from_db()
+    assert (activity.planned_start, activity.planned_end) == (
+        datetime.date(2026, 2, 1),
+        datetime.date(2026, 9, 1),
+    )
+    assert refused.status_code == 200
+    assert "Planerat slut kan inte ligga före planerad start." in refused.content.decode()
+
+
+def test_admin_adds_activity_with_code_and_indicator(admin_client, plan):
+    template = ActivityFactory(plan=plan)
+    data = activity_form_data(template, title="Ny aktivitet")
+    data.update(
+        {
+            "indicators-TOTAL_FORMS": "1",
+            "indicators-0-position": "1",
+            "indicators-0-name": "Besökare",
+            "indicators-0-unit": "st",
+            "indicators-0-baseline_value": "10",
+            "indicators-0-baseline_year": "2023",
+            "indicators-0-target_value": "25,5",
+            "indicators-0-target_year": "2026",
+            "indicators-0-higher_is_better": "on",
+        }
+    )
+
+    response = admin_client.post(reverse("admin:plans_activity_add"), data)
+
+    assert response.status_code == 302
+    created = Activity.objects.get(title="Ny aktivitet")
+    assert created.reference_code == f"{template.strategy.number}.2"
+    assert str(created.indicators.get().target_value) == "25.50"
+
+
+def test_admin_refuses_indicator_target_outside_period(admin_client, plan):
+    template = ActivityFactory(plan=plan)
+    data = activity_form_data(template, title="Ny aktivitet")
+    data.update(
+        {
+            "indicators-TOTAL_FORMS": "1",
+            "indicators-0-position": "1",
+            "indicators-0-name": "Besökare",
+            "indicators-0-target_year": "2031",
+        }
+    )
+
+    response = admin_client.post(reverse("admin:plans_activity_add"), data)
+
+    assert response.status_code == 200
+    assert "Målåret 2031 ligger utanför planens period 2023–2026." in response.content.decode()
+    assert not Activity.objects.filter(title="Ny aktivitet").exists()
+
+
+def test_admin_refuses_to_activate_plan_with_incomplete_activities(admin_client, plan):
+    incomplete = ActivityFactory(plan=plan, incomplete=True)
+    url = reverse("admin:plans_activityplan_change", args=[plan.pk])
+    data = {
+        "declaration": plan.declaration_id,
+        "name": plan.name,
+        "start_year": plan.start_year,
+        "end_year": plan.end_year,
+        "status": PlanStatus.ACTIVE,
+    }
+
+    refused = admin_client.post(url, data)
+    incomplete.delete()
+    accepted = admin_client.post(url, data)
+
+    assert refused.status_code == 200
+    assert "Planen kan inte aktiveras" in refused.content.decode()
+    assert incomplete.reference_code in refused.content.decode()
+    assert accepted.status_code == 302
+    assert ActivityPlan.objects.get().status == PlanStatus.ACTIVE
+
+
+def count_queries(client, url) -> int:
+    client.get(url)  # the first request of a session loads it once more
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_activity_changelist_queries_do_not_grow_with_activities(
+    admin_client, make_activities, django_assert_max_num_queries
+):
+    url = reverse("admin:plans_activity_changelist") + "?all="
+    plan, _ = make_activities(10)
+    with_ten = count_queries(admin_client, url)
+    make_activities(190, plan=plan)
+
+    with django_assert_max_num_queries(with_ten):
+        response = admin_client.get(url)
+    assert response.context["cl"].result_count == 200
