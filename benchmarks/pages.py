@@ -28,7 +28,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 RUNS = 7
@@ -45,10 +45,9 @@ def build(count: int):
     )
 
     plan = PlanFactory()
+    goals = [GoalFactory(declaration=plan.declaration, position=number) for number in (1, 2, 3)]
     strategies = [
-        StrategyFactory(goal=GoalFactory(declaration=plan.declaration, position=goal), position=s)
-        for goal in range(1, 4)
-        for s in range(1, 4)
+        StrategyFactory(goal=goal, position=number) for goal in goals for number in (1, 2, 3)
     ]
     partner = OrganisationFactory()
     activities = []
@@ -73,7 +72,6 @@ def measure(client: Client, url: str) -> tuple[float, float, float, int]:
 
 
 def main(sizes: list[int]) -> None:
-    setup_test_environment()
     settings.STORAGES["staticfiles"] = {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
     }
