@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.utils import get_m2m_reverse_field_name
 
-NOT_SHOWN = {"created_at", "updated_at"}
+NOT_SHOWN = {"created_at", "updated_at", "version"}
 SAME_CHANGE_WINDOW = datetime.timedelta(seconds=5)
 
 KIND_LABELS = {

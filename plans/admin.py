@@ -4,8 +4,9 @@ from django.db import models
 from django.db.models import Count, Prefetch
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
+from klockaretorpet import permissions
+from klockaretorpet.guarded_admin import GuardedAdmin, GuardedTabularInline
 from strategies.models import Strategy
 
 from .forms import ActivityAdminForm, MonthField
@@ -19,7 +20,7 @@ from .models import (
 
 
 @admin.register(ActivityPlan)
-class ActivityPlanAdmin(SimpleHistoryAdmin):
+class ActivityPlanAdmin(GuardedAdmin):
     list_display = ["name", "declaration", "period", "status", "activity_count"]
     list_filter = ["status", "declaration"]
     list_select_related = ["declaration"]
@@ -38,7 +39,7 @@ class ActivityPlanAdmin(SimpleHistoryAdmin):
         return plan.activity_total
 
 
-class IndicatorInline(admin.TabularInline):
+class IndicatorInline(GuardedTabularInline):
     model = Indicator
     extra = 0
     # Swedish users type decimal commas: “25,5”.
@@ -111,7 +112,7 @@ class CompletenessFilter(admin.SimpleListFilter):
 
 
 @admin.register(Activity)
-class ActivityAdmin(SimpleHistoryAdmin):
+class ActivityAdmin(GuardedAdmin):
     form = ActivityAdminForm
     list_display = [
         "reference_code",
@@ -203,7 +204,7 @@ class ActivityAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(SimpleHistoryAdmin):
+class IndicatorAdmin(GuardedAdmin):
     list_display = ["name", "activity", "unit", "baseline_value", "target_value", "target_year"]
     list_select_related = ["activity"]
     search_fields = ["name", "activity__title", "activity__reference_code"]
@@ -216,6 +217,9 @@ class ActivityCodeSequenceAdmin(admin.ModelAdmin):
 
     list_display = ["plan", "prefix", "last_serial"]
     list_select_related = ["plan"]
+
+    def has_view_permission(self, request, obj=None):
+        return permissions.is_plan_admin(request.user)
 
     def has_add_permission(self, request):
         return False

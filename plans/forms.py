@@ -5,6 +5,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from klockaretorpet.concurrency import VersionedModelForm
 from strategies.models import Organisation
 
 from .models import Activity, ActivityStatus, ActivityType
@@ -46,7 +47,7 @@ class MonthField(forms.DateField):
             raise ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
-class ActivityAdminForm(forms.ModelForm):
+class ActivityAdminForm(VersionedModelForm):
     class Meta:
         model = Activity
         fields = [
@@ -65,8 +66,41 @@ class ActivityAdminForm(forms.ModelForm):
             "measurability",
             "success_factors",
             "programme_goals",
+            "version",
         ]
         field_classes = {"planned_start": MonthField, "planned_end": MonthField}
+
+
+class ActivityPortalForm(VersionedModelForm):
+    """What responsible staff update in the portal; structure and ansvar stay in the admin."""
+
+    class Meta:
+        model = Activity
+        fields = [
+            "title",
+            "description",
+            "activity_type",
+            "status",
+            "planned_start",
+            "planned_end",
+            "schedule_note",
+            "responsible_unit",
+            "measurability",
+            "version",
+        ]
+        field_classes = {"planned_start": MonthField, "planned_end": MonthField}
+        widgets = {
+            "activity_type": forms.RadioSelect,
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "measurability": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["activity_type"].choices = [
+            choice for choice in self.fields["activity_type"].choices if choice[0]
+        ]
+        self.fields["activity_type"].required = False
 
 
 class ActivityFilterForm(forms.Form):

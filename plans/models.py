@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.models import HistoricalRecords
 
+from klockaretorpet.concurrency import VersionedModel
 from strategies.models import (
     IntentDeclaration,
     Organisation,
@@ -288,7 +289,7 @@ class ActivityCodeSequence(models.Model):
         return f"{prefix}.{sequence.last_serial}"
 
 
-class Activity(models.Model):
+class Activity(VersionedModel):
     plan = models.ForeignKey(
         ActivityPlan,
         verbose_name=_("activity plan"),

@@ -15,4 +15,5 @@ urlpatterns = [
         name="goal-detail",
     ),
     path("aktiviteter/<int:pk>/", views.activity_detail, name="activity-detail"),
+    path("aktiviteter/<int:pk>/redigera/", views.activity_edit, name="activity-edit"),
 ]

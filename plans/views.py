@@ -2,14 +2,19 @@
 
 from collections import defaultdict
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
+from klockaretorpet import permissions
 from klockaretorpet.change_history import change_entries, history_queryset, month_formatter
+from klockaretorpet.concurrency import StaleObjectError
 from strategies.models import Goal, IntentDeclaration, ProgrammeGoal, Strategy, SuccessFactor
 
-from .forms import ActivityFilterForm
+from .forms import ActivityFilterForm, ActivityPortalForm
 from .models import Activity, ActivityPlan
 
 
@@ -66,6 +71,7 @@ def _goals(declaration, **filters) -> list[Goal]:
     )
 
 
+@permissions.allowed_when(permissions.can_view)
 def declaration_detail(request, slug):
     declaration = _declaration(slug)
     goals = _goals(declaration)
@@ -78,6 +84,7 @@ def declaration_detail(request, slug):
     return render(request, "plans/declaration_detail.html", context)
 
 
+@permissions.allowed_when(permissions.can_view)
 def goal_detail(request, slug, position):
     declaration = _declaration(slug)
     goals = _goals(declaration, position=position)
@@ -88,6 +95,7 @@ def goal_detail(request, slug, position):
     return render(request, "plans/goal_detail.html", context)
 
 
+@permissions.allowed_when(permissions.can_view)
 def activity_detail(request, pk):
     activity = get_object_or_404(
         Activity.objects.for_tree()
@@ -106,5 +114,32 @@ def activity_detail(request, pk):
             "activity": activity,
             "declaration": activity.plan.declaration,
             "history": history,
+            "can_edit": permissions.can_change(request.user, activity),
         },
+    )
+
+
+@permissions.allowed_when(permissions.can_view)
+def activity_edit(request, pk):
+    activity = get_object_or_404(
+        Activity.objects.select_related(
+            "plan__declaration__district", "strategy__goal"
+        ).prefetch_related("co_organisations"),
+        pk=pk,
+    )
+    if not permissions.can_change(request.user, activity):
+        raise PermissionDenied
+    form = ActivityPortalForm(request.POST or None, instance=activity)
+    if request.method == "POST" and form.is_valid():
+        try:
+            form.save()
+        except StaleObjectError as stale:
+            form.add_error(None, str(stale))
+        else:
+            messages.success(request, _("The activity was saved."))
+            return redirect(activity)
+    return render(
+        request,
+        "plans/activity_form.html",
+        {"activity": activity, "declaration": activity.plan.declaration, "form": form},
     )

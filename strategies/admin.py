@@ -1,11 +1,15 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
+
+from klockaretorpet.guarded_admin import GuardedAdmin, GuardedStackedInline
 
 from .models import (
     District,
     Goal,
     IntentDeclaration,
+    Membership,
     Organisation,
     ProgrammeGoal,
     Strategy,
@@ -14,14 +18,14 @@ from .models import (
 
 
 @admin.register(District)
-class DistrictAdmin(SimpleHistoryAdmin):
+class DistrictAdmin(GuardedAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(SimpleHistoryAdmin):
+class OrganisationAdmin(GuardedAdmin):
     list_display = ["name", "short_name", "kind", "parent"]
     list_filter = ["kind"]
     list_select_related = ["parent"]
@@ -29,7 +33,7 @@ class OrganisationAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["parent"]
 
 
-class GoalInline(admin.StackedInline):
+class GoalInline(GuardedStackedInline):
     model = Goal
     extra = 0
     fields = ["position", "title", "description"]
@@ -37,7 +41,7 @@ class GoalInline(admin.StackedInline):
 
 
 @admin.register(IntentDeclaration)
-class IntentDeclarationAdmin(SimpleHistoryAdmin):
+class IntentDeclarationAdmin(GuardedAdmin):
     list_display = ["title", "district", "adopted_on", "is_published"]
     list_filter = ["district", "is_published"]
     list_select_related = ["district"]
@@ -64,7 +68,7 @@ class IntentDeclarationAdmin(SimpleHistoryAdmin):
     ]
 
 
-class StrategyInline(admin.StackedInline):
+class StrategyInline(GuardedStackedInline):
     model = Strategy
     extra = 0
     fields = ["position", "title", "description"]
@@ -72,7 +76,7 @@ class StrategyInline(admin.StackedInline):
 
 
 @admin.register(Goal)
-class GoalAdmin(SimpleHistoryAdmin):
+class GoalAdmin(GuardedAdmin):
     list_display = ["__str__", "declaration"]
     list_filter = ["declaration"]
     list_select_related = ["declaration"]
@@ -82,7 +86,7 @@ class GoalAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Strategy)
-class StrategyAdmin(SimpleHistoryAdmin):
+class StrategyAdmin(GuardedAdmin):
     list_display = ["number_display", "title", "goal"]
     list_filter = ["goal__declaration", "goal"]
     list_select_related = ["goal__declaration"]
@@ -98,7 +102,32 @@ class StrategyAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(SuccessFactor, ProgrammeGoal)
-class ReferenceListAdmin(SimpleHistoryAdmin):
+class ReferenceListAdmin(GuardedAdmin):
     list_display = ["title", "position"]
     search_fields = ["title", "description"]
     prepopulated_fields = {"slug": ["title"]}
+
+
+@admin.register(Membership)
+class MembershipAdmin(GuardedAdmin):
+    list_display = ["user", "organisation"]
+    list_filter = ["organisation"]
+    list_select_related = ["user", "organisation"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "organisation__name"]
+    autocomplete_fields = ["user", "organisation"]
+
+
+class MembershipInline(admin.StackedInline):
+    model = Membership
+    can_delete = False
+    autocomplete_fields = ["organisation"]
+
+
+# User accounts stay with superusers (Django's own permissions); the organisation is set here.
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class PortalUserAdmin(UserAdmin):
+    inlines = [*UserAdmin.inlines, MembershipInline]

@@ -3,10 +3,13 @@
 Nothing here knows about activity plans or follow-ups; those apps build on this one.
 """
 
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from klockaretorpet.concurrency import VersionedModel
 
 
 class SlugNaturalKeyManager(models.Manager):
@@ -99,7 +102,38 @@ class Organisation(models.Model):
         return self.short_name or self.name
 
 
-class IntentDeclaration(models.Model):
+class Membership(models.Model):
+    """Which organisation a staff member works for; decides what they may edit."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="membership",
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="memberships",
+        help_text=_(
+            "Editors may change activities where this organisation, or one of its units, is "
+            "the lead or a co-responsible organisation."
+        ),
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["organisation__name", "user__username"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.organisation}"
+
+
+class IntentDeclaration(VersionedModel):
     """An avsiktsförklaring: the long-term development plan for one district."""
 
     district = models.ForeignKey(
@@ -173,7 +207,7 @@ class GoalManager(models.Manager):
         return self.get(declaration__slug=declaration_slug, position=position)
 
 
-class Goal(models.Model):
+class Goal(VersionedModel):
     """A målbild: a thematic target picture of the declaration."""
 
     declaration = models.ForeignKey(
@@ -237,7 +271,7 @@ class StrategyManager(models.Manager.from_queryset(StrategyQuerySet)):
         )
 
 
-class Strategy(models.Model):
+class Strategy(VersionedModel):
     """How a målbild is reached."""
 
     goal = models.ForeignKey(

@@ -1,10 +1,14 @@
 from django.db.models import Prefetch
 from django.shortcuts import render
+from django.utils.decorators import method_decorator
 from django.views.generic import DetailView
+
+from klockaretorpet import permissions
 
 from .models import District, IntentDeclaration
 
 
+@permissions.allowed_when(permissions.can_view)
 def home(request):
     districts = District.objects.prefetch_related(
         Prefetch("declarations", queryset=IntentDeclaration.objects.order_by("-adopted_on"))
@@ -12,6 +16,7 @@ def home(request):
     return render(request, "strategies/home.html", {"districts": districts})
 
 
+@method_decorator(permissions.allowed_when(permissions.can_view), name="dispatch")
 class DistrictDetailView(DetailView):
     model = District
     queryset = District.objects.prefetch_related(

@@ -2,13 +2,15 @@ import datetime
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth.models import Group
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from plans.models import Activity, ActivityPlan, PlanStatus
+from strategies.models import Membership
 from tests.factories import ActivityFactory, IndicatorFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +24,12 @@ def populated(db):
     activity.lead_organisation = OrganisationFactory()
     activity.save()
     IndicatorFactory(activity=ActivityFactory())
-    Group.objects.create(name="Läsare")
+    user = get_user_model().objects.create_user("anna", password="ett-långt-lösenord")
+    Membership.objects.create(user=user, organisation=activity.lead_organisation)
+    # django-axes' own admin pages need a failed and a successful login to show.
+    login = reverse("login")
+    Client().post(login, {"username": "anna", "password": "ett-långt-lösenord"})
+    Client().post(login, {"username": "anna", "password": "fel"})
     return activity
 
 
@@ -78,6 +85,7 @@ def activity_form_data(activity: Activity, **changes) -> dict:
         "measurability": activity.measurability,
         "success_factors": [],
         "programme_goals": [],
+        "version": activity.version,
         "indicators-TOTAL_FORMS": "0",
         "indicators-INITIAL_FORMS": "0",
         "indicators-MIN_NUM_FORMS": "0",

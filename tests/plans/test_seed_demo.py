@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from plans.models import Activity
 
@@ -29,6 +30,9 @@ def test_seed_demo_adds_logins_and_labelled_examples_once(settings, client, caps
     assert "demo-klockaretorpet" in printed
     for username in ["planadmin", "redaktor.hyresbostader", "redaktor.kommun", "lasare"]:
         assert username in printed
-        assert client.login(username=username, password="demo-klockaretorpet")
+        response = client.post(
+            reverse("login"), {"username": username, "password": "demo-klockaretorpet"}
+        )
+        assert response.status_code == 302, username
     edited = examples.first().history.first()
     assert edited.history_user.username == "redaktor.hyresbostader"

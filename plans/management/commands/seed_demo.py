@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -17,6 +17,7 @@ from django.db import transaction
 from plans.models import Activity, ActivityPlan, ActivityStatus, ActivityType, Indicator
 from strategies.models import (
     IntentDeclaration,
+    Membership,
     Organisation,
     OrganisationKind,
     ProgrammeGoal,
@@ -29,26 +30,6 @@ EXAMPLE_NOTE = (
     "Illustrativt exempel (demodata) – ingår inte i avsiktsförklaringen och visar bara hur "
     "portalen ser ut med en ifylld aktivitetsplan."
 )
-
-# Role → permissions (app label, codename prefixes per model). Issue-level roles and the
-# per-organisation rules build on these groups.
-ROLES = {
-    "Planadministratör": {
-        "strategies": ["add", "change", "delete", "view"],
-        "plans": ["add", "change", "delete", "view"],
-    },
-    "Redaktör": {
-        "strategies": ["view"],
-        "plans": [
-            "view",
-            "change_activity",
-            "add_indicator",
-            "change_indicator",
-            "delete_indicator",
-        ],
-    },
-    "Läsare": {"strategies": ["view"], "plans": ["view"]},
-}
 
 DEMO_USERS = [
     # username, first, last, role, staff, organisation name
@@ -195,31 +176,14 @@ class Command(BaseCommand):
         if not IntentDeclaration.objects.filter(slug="klockaretorpet").exists():
             call_command("loaddata", "klockaretorpet", verbosity=0)
         with transaction.atomic():
-            self._roles()
             users = self._users()
             self._activities(editor=users["redaktor.hyresbostader"])
         self._print_logins()
 
-    def _roles(self) -> None:
-        for role, apps in ROLES.items():
-            group, _created = Group.objects.get_or_create(name=role)
-            permissions = []
-            for app_label, grants in apps.items():
-                for grant in grants:
-                    if "_" in grant:
-                        permissions += Permission.objects.filter(
-                            content_type__app_label=app_label, codename=grant
-                        )
-                    else:
-                        permissions += Permission.objects.filter(
-                            content_type__app_label=app_label, codename__startswith=f"{grant}_"
-                        )
-            group.permissions.set(permissions)
-
     def _users(self) -> dict:
         user_model = get_user_model()
         users = {}
-        for username, first, last, role, is_staff, _organisation in DEMO_USERS:
+        for username, first, last, role, is_staff, organisation in DEMO_USERS:
             user, created = user_model.objects.get_or_create(
                 username=username,
                 defaults={"first_name": first, "last_name": last, "is_staff": is_staff},
@@ -227,7 +191,11 @@ class Command(BaseCommand):
             if created:
                 user.set_password(DEMO_PASSWORD)
                 user.save()
+            # The groups come from the roles migration (plans/migrations/0003_roles.py).
             user.groups.set([Group.objects.get(name=role)])
+            Membership.objects.update_or_create(
+                user=user, defaults={"organisation": Organisation.objects.get(name=organisation)}
+            )
             users[username] = user
         return users
 

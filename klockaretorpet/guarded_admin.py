@@ -1,0 +1,132 @@
+"""Admin classes that ask the permission policy and keep the lost-update guard.
+
+Every ModelAdmin and inline of the project derives from these, so the admin cannot drift from
+`klockaretorpet.permissions` and no admin form can overwrite a newer save.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from simple_history.admin import SimpleHistoryAdmin
+
+from klockaretorpet import permissions
+from klockaretorpet.concurrency import StaleObjectError, VersionedModel, VersionedModelForm
+
+
+def _is_versioned(model) -> bool:
+    return issubclass(model, VersionedModel)
+
+
+def _with_version(fieldsets):
+    """Make sure the hidden version input is rendered, whatever fieldsets the admin declares."""
+    if any("version" in _flatten(options.get("fields", ())) for _name, options in fieldsets):
+        return fieldsets
+    (name, options), *rest = fieldsets
+    return [(name, {**options, "fields": [*options.get("fields", ()), "version"]}), *rest]
+
+
+def _flatten(fields):
+    for field in fields:
+        if isinstance(field, list | tuple):
+            yield from field
+        else:
+            yield field
+
+
+class GuardedAdmin(SimpleHistoryAdmin):
+    form = VersionedModelForm
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset if permissions.can_view(request.user, self.model) else queryset.none()
+
+    def has_module_permission(self, request):
+        return permissions.can_view(request.user) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return permissions.can_view(request.user, obj or self.model)
+
+    def has_change_permission(self, request, obj=None):
+        return permissions.can_change(request.user, obj or self.model)
+
+    def has_add_permission(self, request):
+        return permissions.can_add(request.user, self.model)
+
+    def has_delete_permission(self, request, obj=None):
+        return permissions.can_delete(request.user, obj or self.model)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if _is_versioned(self.model) and self.has_change_permission(request, obj):
+            return _with_version(fieldsets)
+        return fieldsets
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except StaleObjectError as stale:
+            # Someone saved between this form's validation and its save: nothing was written.
+            messages.error(request, str(stale))
+            return HttpResponseRedirect(request.get_full_path())
+
+    def has_change_history_permission(self, request, obj=None):
+        return permissions.can_revert_history(request.user, obj)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # django-simple-history saves a POSTed revert form whenever the user may *view* history.
+        if request.method == "POST" and not permissions.can_revert_history(request.user):
+            raise PermissionDenied
+        request._reverting_history = True
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        reverting = getattr(request, "_reverting_history", False)
+        if reverting and obj is not None and _is_versioned(self.model):
+            # A revert writes the old values over the *current* version, and is itself
+            # refused if someone saves after the revert page was opened.
+            obj.version = (
+                self.model._base_manager.filter(pk=obj.pk).values_list("version", flat=True).first()
+            )
+        return super().get_form(request, obj, change, **kwargs)
+
+
+class GuardedInlineMixin:
+    """Inline rows are changed as part of their parent: the policy decides on the parent."""
+
+    form = VersionedModelForm
+
+    def has_view_permission(self, request, obj=None):
+        return permissions.can_view(request.user, obj or self.model)
+
+    def has_change_permission(self, request, obj=None):
+        return (
+            permissions.can_change(request.user, obj)
+            if obj
+            else permissions.can_change(request.user, self.model)
+        )
+
+    def has_add_permission(self, request, obj=None):
+        return permissions.can_add(request.user, self.model, parent=obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is None:
+            return permissions.can_delete(request.user, self.model)
+        return permissions.can_change(request.user, obj) and permissions.can_delete(
+            request.user, self.model
+        )
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if _is_versioned(self.model) and "version" not in fields:
+            fields.append("version")
+        return fields
+
+
+class GuardedTabularInline(GuardedInlineMixin, admin.TabularInline):
+    pass
+
+
+class GuardedStackedInline(GuardedInlineMixin, admin.StackedInline):
+    pass

@@ -1,0 +1,176 @@
+"""The one permission policy: who may view, change, add or delete what.
+
+Roles are Django groups (created by a data migration in `plans`); organisation membership is
+`strategies.Membership`. The admin (`klockaretorpet.guarded_admin`), the portal views and the
+Excel import all ask the functions here, so a rule is changed in one place.
+
+- Planadministratör (and superusers): everything.
+- Redaktör: reads everything; changes activities, and their indicators, where the user's
+  organisation (or one of its units) is the lead or a co-responsible organisation.
+- Läsare: reads everything, changes nothing.
+- A logged-in user without a role sees nothing but a page saying so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, Q, QuerySet
+
+from plans.models import Activity, Indicator
+from strategies.models import Membership, Organisation
+
+
+class Role(StrEnum):
+    # The values are the groups' names, which users see in the admin.
+    PLAN_ADMIN = "Planadministratör"
+    EDITOR = "Redaktör"
+    READER = "Läsare"
+
+
+ROLE_RANK = {Role.READER: 1, Role.EDITOR: 2, Role.PLAN_ADMIN: 3}
+
+
+def role_of(user) -> Role | None:
+    """The user's strongest role; cached on the user object for the request."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if not hasattr(user, "_plan_role"):
+        if user.is_superuser:
+            user._plan_role = Role.PLAN_ADMIN
+        else:
+            names = set(user.groups.values_list("name", flat=True))
+            roles = [role for role in Role if role.value in names]
+            user._plan_role = max(roles, key=ROLE_RANK.__getitem__) if roles else None
+    return user._plan_role
+
+
+def is_plan_admin(user) -> bool:
+    return role_of(user) == Role.PLAN_ADMIN
+
+
+def organisation_ids_of(user) -> frozenset[int]:
+    """The user's organisation and all its units (an editor at the kommun edits for its
+    administrations too)."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    if not hasattr(user, "_plan_organisation_ids"):
+        membership = Membership.objects.filter(user=user).values_list("organisation", flat=True)
+        root = membership.first()
+        ids: set[int] = set()
+        if root is not None:
+            children: dict[int | None, list[int]] = {}
+            for pk, parent in Organisation.objects.values_list("pk", "parent"):
+                children.setdefault(parent, []).append(pk)
+            pending = [root]
+            while pending:
+                current = pending.pop()
+                if current not in ids:
+                    ids.add(current)
+                    pending.extend(children.get(current, []))
+        user._plan_organisation_ids = frozenset(ids)
+    return user._plan_organisation_ids
+
+
+def organisation_of(user) -> Organisation | None:
+    membership = Membership.objects.filter(user=user).select_related("organisation").first()
+    return membership.organisation if membership else None
+
+
+def can_view(user, obj: Model | type[Model] | None = None) -> bool:
+    return role_of(user) is not None
+
+
+def can_change(user, obj: Model | type[Model]) -> bool:
+    role = role_of(user)
+    if role == Role.PLAN_ADMIN:
+        return True
+    if role != Role.EDITOR:
+        return False
+    model = obj if isinstance(obj, type) else type(obj)
+    if model is Indicator:
+        return isinstance(obj, type) or obj.activity_id is None or can_change(user, obj.activity)
+    if model is Activity:
+        return isinstance(obj, type) or _is_responsible(user, obj)
+    return False
+
+
+def can_add(user, model: type[Model], parent: Model | None = None) -> bool:
+    role = role_of(user)
+    if role == Role.PLAN_ADMIN:
+        return True
+    if role == Role.EDITOR and model is Indicator:
+        return parent is None or can_change(user, parent)
+    return False
+
+
+def can_delete(user, obj: Model | type[Model]) -> bool:
+    role = role_of(user)
+    if role == Role.PLAN_ADMIN:
+        return True
+    model = obj if isinstance(obj, type) else type(obj)
+    if role == Role.EDITOR and model is Indicator:
+        return can_change(user, obj)
+    return False
+
+
+def can_revert_history(user, obj: Model | None = None) -> bool:
+    """Reverting writes a whole old state back: plan administrators only."""
+    return is_plan_admin(user)
+
+
+def can_import(user) -> bool:
+    return is_plan_admin(user)
+
+
+def can_view_audit(user) -> bool:
+    return is_plan_admin(user)
+
+
+def can_erase_personal_data(user) -> bool:
+    return is_plan_admin(user)
+
+
+def editable_activities(user, activities: QuerySet[Activity]) -> QuerySet[Activity]:
+    role = role_of(user)
+    if role == Role.PLAN_ADMIN:
+        return activities
+    if role != Role.EDITOR:
+        return activities.none()
+    ids = organisation_ids_of(user)
+    return activities.filter(
+        Q(lead_organisation__in=ids)
+        | Q(
+            pk__in=Activity.co_organisations.through.objects.filter(organisation__in=ids).values(
+                "activity"
+            )
+        )
+    )
+
+
+def _is_responsible(user, activity: Activity) -> bool:
+    ids = organisation_ids_of(user)
+    if not ids or activity.pk is None:
+        return bool(ids) and activity.lead_organisation_id in ids
+    if activity.lead_organisation_id in ids:
+        return True
+    # Uses the prefetch when the caller has one.
+    return any(org.pk in ids for org in activity.co_organisations.all())
+
+
+def allowed_when(check: Callable[..., bool]):
+    """Decorate a portal view: 403 unless `check(request.user)` holds."""
+
+    def decorator(view):
+        @wraps(view)
+        def guarded(request, *args, **kwargs):
+            if not check(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return guarded
+
+    return decorator
