@@ -173,9 +173,11 @@ def _related_names(snapshots, fields, m2m_fields) -> dict[type[models.Model], di
     for m2m in m2m_fields:
         for snapshot in snapshots:
             wanted[m2m.related_model].update(snapshot[m2m.name])
+    # select_related(): some names are built from a parent (a strategy's “1.2” needs its goal).
     return {
         related_model: {
-            pk: str(obj) for pk, obj in related_model._base_manager.in_bulk(list(ids)).items()
+            pk: str(obj)
+            for pk, obj in related_model._base_manager.select_related().in_bulk(list(ids)).items()
         }
         for related_model, ids in wanted.items()
         if ids
@@ -221,3 +223,47 @@ def _name(names, related_model, pk) -> str:
 
 def _join(values: Iterable[str]) -> str:
     return ", ".join(sorted(values)) or "–"
+
+
+def changes_since_previous(records: Sequence[models.Model]) -> dict[int, list[FieldChange]]:
+    """For records of one model (any objects): each record's changes against the record
+    before it of the same object, keyed by history_id. One query for all predecessors."""
+    if not records:
+        return {}
+    history_model = type(records[0])
+    model = history_model.instance_type
+    pk_name = model._meta.pk.attname
+    fields = tracked_fields(model)
+    m2m_fields = tracked_m2m_fields(model, history_model)
+    wanted = {record.history_id for record in records}
+    object_ids = {getattr(record, pk_name) for record in records}
+    chronological = list(
+        history_queryset(history_model._default_manager)
+        .filter(**{f"{pk_name}__in": object_ids})
+        .order_by(pk_name, "history_date", "history_id")
+    )
+    snapshots = {
+        record.history_id: _snapshot(record, fields, m2m_fields) for record in chronological
+    }
+    names = _related_names(list(snapshots.values()), fields, m2m_fields)
+    changes: dict[int, list[FieldChange]] = {}
+    previous = None
+    for record in chronological:
+        same_object = previous is not None and getattr(previous, pk_name) == getattr(
+            record, pk_name
+        )
+        if record.history_id in wanted:
+            changes[record.history_id] = (
+                _diff(
+                    snapshots[previous.history_id],
+                    snapshots[record.history_id],
+                    fields,
+                    m2m_fields,
+                    names,
+                    {},
+                )
+                if same_object and record.history_type == "~"
+                else []
+            )
+        previous = record
+    return changes

@@ -14,3 +14,9 @@ def measure(value: Decimal | int | None) -> str:
     value = Decimal(value)
     exact = value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
     return number_format(exact, force_grouping=True)
+
+
+@register.filter
+def minutes(duration) -> int | str:
+    """Whole minutes of a timedelta (the lock-out page's cool-off time)."""
+    return int(duration.total_seconds() // 60) if duration else ""

@@ -1,0 +1,84 @@
+"""Plan administrators' pages that span every app: the audit trail and the retention routine."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from klockaretorpet import permissions
+from klockaretorpet.audit import PAGE_SIZE, recent_changes
+from klockaretorpet.personal_data import REPLACEMENT, erase_name
+from strategies.models import Organisation
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class AuditFilterForm(forms.Form):
+    user = forms.ModelChoiceField(
+        label=gettext_lazy("Changed by"),
+        queryset=get_user_model().objects.order_by("username"),
+        required=False,
+        empty_label=gettext_lazy("Everyone"),
+    )
+    organisation = forms.ModelChoiceField(
+        label=gettext_lazy("Organisation"),
+        queryset=Organisation.objects.all(),
+        required=False,
+        empty_label=gettext_lazy("All organisations"),
+    )
+    since = forms.DateField(label=gettext_lazy("From"), required=False, widget=DateInput)
+    until = forms.DateField(label=gettext_lazy("To"), required=False, widget=DateInput)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("since") and cleaned.get("until") and cleaned["until"] < cleaned["since"]:
+            self.add_error("until", _("The end date cannot be before the start date."))
+        return cleaned
+
+
+@permissions.allowed_when(permissions.can_view_audit)
+def audit_recent_changes(request):
+    form = AuditFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    rows = recent_changes(**{key: value for key, value in filters.items() if value})
+    return render(
+        request,
+        "audit/recent_changes.html",
+        {"form": form, "rows": rows, "page_size": PAGE_SIZE},
+    )
+
+
+class EraseNameForm(forms.Form):
+    name = forms.CharField(
+        label=gettext_lazy("Name to remove"),
+        min_length=3,
+        max_length=200,
+        help_text=gettext_lazy("The person's name exactly as it was written, e.g. “Eva Ek”."),
+    )
+    confirm = forms.BooleanField(
+        label=gettext_lazy("Yes, remove the name from current records and from the history"),
+        required=False,
+    )
+
+
+@permissions.allowed_when(permissions.can_erase_personal_data)
+def audit_erase_name(request):
+    form = EraseNameForm(request.POST or None)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        name = form.cleaned_data["name"]
+        if form.cleaned_data["confirm"]:
+            counts = erase_name(name=name, dry_run=False)
+            total = sum(count.current + count.history for count in counts)
+            messages.success(
+                request,
+                _("“%(name)s” was replaced by “%(replacement)s” in %(total)d rows.")
+                % {"name": name, "replacement": REPLACEMENT, "total": total},
+            )
+            return redirect("audit:erase-name")
+        preview = erase_name(name=name, dry_run=True)
+    return render(request, "audit/erase_name.html", {"form": form, "preview": preview})
