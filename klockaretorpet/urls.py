@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
@@ -18,7 +19,19 @@ audit_patterns = (
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("konto/", include("django.contrib.auth.urls")),
+    # Only what staff need: no e-mailed password resets (accounts are managed by IT).
+    path("konto/login/", auth_views.LoginView.as_view(), name="login"),
+    path("konto/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "konto/losenord/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "konto/losenord/klart/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
     path("granskning/", include(audit_patterns)),
     path("", include("plans.urls")),
     path("", include("strategies.urls")),

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_safe
 
 from klockaretorpet import permissions
 from klockaretorpet.audit import PAGE_SIZE, recent_changes
@@ -41,6 +42,7 @@ class AuditFilterForm(forms.Form):
 
 
 @permissions.allowed_when(permissions.can_view_audit)
+@require_safe
 def audit_recent_changes(request):
     form = AuditFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}

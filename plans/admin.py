@@ -210,6 +210,14 @@ class IndicatorAdmin(GuardedAdmin):
     search_fields = ["name", "activity__title", "activity__reference_code"]
     autocomplete_fields = ["activity"]
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # An editor may only hang indicators on activities their organisation is responsible for.
+        if db_field.name == "activity":
+            kwargs["queryset"] = permissions.editable_activities(
+                request.user, Activity.objects.all()
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 @admin.register(ActivityCodeSequence)
 class ActivityCodeSequenceAdmin(admin.ModelAdmin):

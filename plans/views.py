@@ -8,6 +8,7 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from klockaretorpet import permissions
 from klockaretorpet.change_history import change_entries, history_queryset, month_formatter
@@ -72,6 +73,7 @@ def _goals(declaration, **filters) -> list[Goal]:
 
 
 @permissions.allowed_when(permissions.can_view)
+@require_safe
 def declaration_detail(request, slug):
     declaration = _declaration(slug)
     goals = _goals(declaration)
@@ -85,6 +87,7 @@ def declaration_detail(request, slug):
 
 
 @permissions.allowed_when(permissions.can_view)
+@require_safe
 def goal_detail(request, slug, position):
     declaration = _declaration(slug)
     goals = _goals(declaration, position=position)
@@ -96,6 +99,7 @@ def goal_detail(request, slug, position):
 
 
 @permissions.allowed_when(permissions.can_view)
+@require_safe
 def activity_detail(request, pk):
     activity = get_object_or_404(
         Activity.objects.for_tree()

@@ -1,0 +1,674 @@
+"""Every URL the project exposes × every role × GET/POST, with the outcome each must get.
+
+The URL list is read from the resolver, so a new URL without a row here fails
+`test_every_url_has_a_row`. Rules are written out by hand (not derived from
+`klockaretorpet.permissions`), so the policy is checked against what we promised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from plans.models import Activity, ActivityCodeSequence, ActivityPlan, Indicator
+from strategies.models import (
+    District,
+    Goal,
+    IntentDeclaration,
+    Membership,
+    Organisation,
+    ProgrammeGoal,
+    Strategy,
+    SuccessFactor,
+)
+from tests.factories import (
+    ActivityFactory,
+    DeclarationFactory,
+    DistrictFactory,
+    GoalFactory,
+    IndicatorFactory,
+    OrganisationFactory,
+    PlanFactory,
+    StrategyFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+ANONYMOUS, READER, EDITOR_HBN, EDITOR_KOMMUN, PLAN_ADMIN = (
+    "anonymous",
+    "reader",
+    "editor_hbn",
+    "editor_kommun",
+    "plan_admin",
+)
+ROLES = [ANONYMOUS, READER, EDITOR_HBN, EDITOR_KOMMUN, PLAN_ADMIN]
+STAFF = {EDITOR_HBN, EDITOR_KOMMUN, PLAN_ADMIN}
+EDITORS = {EDITOR_HBN, EDITOR_KOMMUN}
+LOGGED_IN = {READER, *STAFF}
+
+LOGIN = "login redirect"
+ADMIN_LOGIN = "admin login redirect"
+OK = 200
+REDIRECT = 302
+FORBIDDEN = 403
+NOT_FOUND = 404
+NOT_ALLOWED = 405
+
+
+# --- the world every case runs in ---------------------------------------------------------
+
+
+@pytest.fixture
+def world(django_user_model):
+    kommun = OrganisationFactory(name="Norrköpings kommun")
+    hbn = OrganisationFactory(name="Hyresbostäder i Norrköping")
+    unit = OrganisationFactory(name="Samhällsbyggnadskontoret", parent=kommun)
+    declaration = DeclarationFactory(slug="klockaretorpet")
+    goal = GoalFactory(declaration=declaration, position=1)
+    strategy = StrategyFactory(goal=goal, position=1)
+    plan = PlanFactory(declaration=declaration)
+    hbn_activity = ActivityFactory(plan=plan, strategy=strategy, lead_organisation=hbn)
+    kommun_activity = ActivityFactory(plan=plan, strategy=strategy, lead_organisation=unit)
+    objects = {
+        "district": DistrictFactory(),  # no declarations: deletable
+        "organisation": OrganisationFactory(),
+        "intentdeclaration": DeclarationFactory(),
+        "goal": GoalFactory(declaration=declaration, position=2),
+        "strategy": StrategyFactory(goal=goal, position=2),
+        "activityplan": PlanFactory(declaration=declaration),
+        "hbn_activity": hbn_activity,
+        "kommun_activity": kommun_activity,
+        "hbn_indicator": IndicatorFactory(activity=hbn_activity),
+        "kommun_indicator": IndicatorFactory(activity=kommun_activity),
+        "successfactor": SuccessFactor.objects.create(slug="sf", title="Boendekraft"),
+        "programmegoal": ProgrammeGoal.objects.create(slug="pg", title="Öka tryggheten"),
+        "group": Group.objects.get(name="Läsare"),
+        "activitycodesequence": ActivityCodeSequence.objects.first(),
+    }
+    password = "ett-långt-lösenord"
+    users = {}
+    for role, group, organisation, is_staff in [
+        (READER, "Läsare", kommun, False),
+        (EDITOR_HBN, "Redaktör", hbn, True),
+        (EDITOR_KOMMUN, "Redaktör", kommun, True),
+        (PLAN_ADMIN, "Planadministratör", kommun, True),
+    ]:
+        user = django_user_model.objects.create_user(role, password=password, is_staff=is_staff)
+        user.groups.add(Group.objects.get(name=group))
+        Membership.objects.create(user=user, organisation=organisation)
+        users[role] = user
+    objects["membership"] = Membership.objects.get(user=users[READER])
+    objects["user"] = users[READER]
+    # django-axes' records, as a failed login leaves them.
+    attempt = {"username": READER, "ip_address": "10.0.0.1", "user_agent": "test"}
+    objects["accessattempt"] = AccessAttempt.objects.create(
+        **attempt, failures_since_start=1, get_data="", post_data=""
+    )
+    objects["accesslog"] = AccessLog.objects.create(**attempt)
+    objects["accessfailurelog"] = AccessFailureLog.objects.create(**attempt)
+    clients = {ANONYMOUS: Client()}
+    for role, user in users.items():
+        clients[role] = Client()
+        clients[role].force_login(user)
+    return {"objects": objects, "users": users, "clients": clients}
+
+
+# --- what each role may do in the admin, model by model -----------------------------------
+
+PLAN_MODELS_READ_BY_STAFF = {
+    District,
+    Organisation,
+    IntentDeclaration,
+    Goal,
+    Strategy,
+    SuccessFactor,
+    ProgrammeGoal,
+    Membership,
+    ActivityPlan,
+    Activity,
+    Indicator,
+}
+
+
+@dataclass(frozen=True)
+class Rights:
+    view: frozenset[str]
+    add: frozenset[str]
+    change: frozenset[str]
+    delete: frozenset[str]
+    revert: frozenset[str]
+
+
+def rights(model, variant: str | None) -> Rights:
+    """Hand-written promise: who may do what with which object."""
+    admin_only = frozenset({PLAN_ADMIN})
+    nobody = frozenset()
+    if model in PLAN_MODELS_READ_BY_STAFF:
+        responsible = frozenset({EDITOR_HBN} if variant == "hbn" else {EDITOR_KOMMUN})
+        if model is Activity:
+            return Rights(
+                frozenset(STAFF), admin_only, admin_only | responsible, admin_only, admin_only
+            )
+        if model is Indicator:
+            return Rights(
+                frozenset(STAFF),
+                frozenset(STAFF),
+                admin_only | responsible,
+                admin_only | responsible,
+                admin_only,
+            )
+        return Rights(frozenset(STAFF), admin_only, admin_only, admin_only, admin_only)
+    if model is ActivityCodeSequence:
+        return Rights(admin_only, nobody, nobody, nobody, nobody)
+    # Users, groups and django-axes' records: superusers (IT) only.
+    return Rights(nobody, nobody, nobody, nobody, nobody)
+
+
+# --- cases --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    key: str  # the URL name, or the route of an unnamed URL
+    variant: str | None
+    url: Any  # world -> str
+    expect: Any  # (role, method) -> outcome
+    data: Any = None  # world -> POST data
+
+    @property
+    def id(self) -> str:
+        return f"{self.key}[{self.variant}]" if self.variant else self.key
+
+
+def portal_read(role, method):
+    if role == ANONYMOUS:
+        return LOGIN
+    return OK if method == "GET" else NOT_ALLOWED
+
+
+def plan_admin_page(role, method, *, post=OK):
+    if role == ANONYMOUS:
+        return LOGIN
+    if role != PLAN_ADMIN:
+        return FORBIDDEN
+    return OK if method == "GET" else post
+
+
+def activity_edit(variant):
+    responsible = EDITOR_HBN if variant == "hbn" else EDITOR_KOMMUN
+
+    def expect(role, method):
+        if role == ANONYMOUS:
+            return LOGIN
+        if role in {PLAN_ADMIN, responsible}:
+            return OK if method == "GET" else REDIRECT
+        return FORBIDDEN
+
+    return expect
+
+
+def portal_edit_data(world, variant):
+    activity = world["objects"][f"{variant}_activity"]
+    return {
+        "title": "Ändrad i portalen",
+        "description": "",
+        "activity_type": activity.activity_type,
+        "status": activity.status,
+        "planned_start": "2025-01",
+        "planned_end": "2025-06",
+        "schedule_note": "",
+        "responsible_unit": "",
+        "measurability": "Mäts.",
+        "version": activity.version,
+    }
+
+
+def not_staff(role):
+    # The portal's login wall stops anonymous visitors first; logged-in non-staff get the
+    # admin's own login page.
+    return LOGIN if role == ANONYMOUS else ADMIN_LOGIN
+
+
+def admin_page(role, method, allowed: frozenset[str], *, get=OK, post=OK):
+    if role not in STAFF:
+        return not_staff(role)
+    if role not in allowed:
+        return FORBIDDEN
+    return get if method == "GET" else post
+
+
+def obj(world, name):
+    return world["objects"][name]
+
+
+def admin_model_cases(model, model_admin):
+    opts = model._meta
+    prefix = f"admin:{opts.app_label}_{opts.model_name}"
+    variants = [None]
+    if model in (Activity, Indicator):
+        variants = ["hbn", "kommun"]
+    cases = []
+    for variant in variants:
+        name = f"{variant}_{opts.model_name}" if variant else opts.model_name
+        r = rights(model, variant)
+
+        def target(world, name=name):
+            return obj(world, name)
+
+        cases += [
+            Case(
+                f"{prefix}_changelist",
+                variant,
+                lambda w, p=prefix: reverse(f"{p}_changelist"),
+                lambda role, method, r=r: admin_page(role, method, r.view),
+            ),
+            Case(
+                f"{prefix}_add",
+                variant,
+                lambda w, p=prefix: reverse(f"{p}_add"),
+                # An empty POST only redisplays the form with its errors.
+                lambda role, method, r=r: admin_page(role, method, r.add),
+            ),
+            Case(
+                f"{prefix}_change",
+                variant,
+                lambda w, p=prefix, t=target: reverse(f"{p}_change", args=[t(w).pk]),
+                lambda role, method, r=r: admin_page(
+                    role, method, r.view, post=OK if role in r.change else FORBIDDEN
+                ),
+            ),
+            Case(
+                f"{prefix}_delete",
+                variant,
+                lambda w, p=prefix, t=target: reverse(f"{p}_delete", args=[t(w).pk]),
+                lambda role, method, r=r: admin_page(role, method, r.delete, post=REDIRECT),
+                data=lambda w: {"post": "yes"},
+            ),
+            Case(
+                f"admin/{opts.app_label}/{opts.model_name}/<path:object_id>/",
+                variant,
+                lambda w, p=prefix, t=target: reverse(f"{p}_change", args=[t(w).pk]).removesuffix(
+                    "change/"
+                ),
+                # Django's old-style address redirects to the change page for any staff user.
+                lambda role, method: not_staff(role) if role not in STAFF else REDIRECT,
+            ),
+        ]
+        if hasattr(model_admin, "history_view"):
+            cases.append(
+                Case(
+                    f"{prefix}_history",
+                    variant,
+                    lambda w, p=prefix, t=target: reverse(f"{p}_history", args=[t(w).pk]),
+                    lambda role, method, r=r: admin_page(role, method, r.view),
+                )
+            )
+        if hasattr(model, "history"):
+            cases.append(
+                Case(
+                    f"{prefix}_simple_history",
+                    variant,
+                    lambda w, p=prefix, t=target: reverse(
+                        f"{p}_simple_history", args=[t(w).pk, t(w).history.first().pk]
+                    ),
+                    # Reverting (POST) is for plan administrators only.
+                    lambda role, method, r=r: admin_page(
+                        role, method, r.view, post=OK if role in r.revert else FORBIDDEN
+                    ),
+                )
+            )
+    return cases
+
+
+def admin_site_cases():
+    def site_page(get=OK, post=OK):
+        # The admin site's own pages send everyone who is not staff to the admin login.
+        return lambda role, method: (
+            ADMIN_LOGIN if role not in STAFF else (get if method == "GET" else post)
+        )
+
+    cases = [
+        Case("admin:index", None, lambda w: reverse("admin:index"), site_page()),
+        Case(
+            "admin:login",
+            None,
+            lambda w: reverse("admin:login"),
+            # Staff who are logged in already are sent on to the index.
+            lambda role, method: REDIRECT if role in STAFF and method == "GET" else OK,
+        ),
+        Case(
+            "admin:logout",
+            None,
+            lambda w: reverse("admin:logout"),
+            # A logged-in non-staff user is sent to the admin index, which then asks to log in.
+            lambda role, method: {ANONYMOUS: ADMIN_LOGIN, READER: REDIRECT}.get(
+                role, NOT_ALLOWED if method == "GET" else REDIRECT
+            ),
+        ),
+        Case(
+            "admin:password_change",
+            None,
+            lambda w: reverse("admin:password_change"),
+            site_page(),
+        ),
+        Case(
+            "admin:password_change_done",
+            None,
+            lambda w: reverse("admin:password_change_done"),
+            site_page(post=NOT_ALLOWED),
+        ),
+        Case("admin:jsi18n", None, lambda w: reverse("admin:jsi18n"), site_page(post=NOT_ALLOWED)),
+        Case(
+            "admin:autocomplete",
+            None,
+            lambda w: (
+                reverse("admin:autocomplete")
+                + "?app_label=plans&model_name=activity&field_name=strategy&term=Strategi"
+            ),
+            site_page(post=NOT_ALLOWED),
+        ),
+        Case(
+            "admin:view_on_site",
+            None,
+            lambda w: reverse(
+                "admin:view_on_site",
+                args=[ContentType.objects.get_for_model(Activity).pk, obj(w, "hbn_activity").pk],
+            ),
+            site_page(get=REDIRECT, post=REDIRECT),
+        ),
+        Case(
+            "admin/(?P<url>.*)$",
+            None,
+            lambda w: "/admin/finns-inte/",
+            site_page(get=NOT_FOUND, post=NOT_FOUND),
+        ),
+    ]
+    cases.append(
+        Case(
+            "admin:auth_user_password_change",
+            None,
+            lambda w: reverse("admin:auth_user_password_change", args=[obj(w, "user").pk]),
+            lambda role, method: not_staff(role) if role not in STAFF else FORBIDDEN,
+        )
+    )
+    for app_label, visible_to in [
+        ("strategies", STAFF),
+        ("plans", STAFF),
+        ("auth", set()),
+        ("axes", set()),
+    ]:
+        cases.append(
+            Case(
+                "admin:app_list",
+                app_label,
+                lambda w, a=app_label: reverse("admin:app_list", args=[a]),
+                lambda role, method, v=visible_to: (
+                    ADMIN_LOGIN if role not in STAFF else (OK if role in v else NOT_FOUND)
+                ),
+            )
+        )
+    for model, model_admin in admin.site._registry.items():
+        cases += admin_model_cases(model, model_admin)
+    return cases
+
+
+def portal_cases():
+    cases = [
+        Case("strategies:home", None, lambda w: reverse("strategies:home"), portal_read),
+        Case(
+            "strategies:district-detail",
+            None,
+            lambda w: obj(w, "hbn_activity").plan.declaration.district.get_absolute_url(),
+            portal_read,
+        ),
+        Case(
+            "plans:declaration-detail",
+            None,
+            lambda w: obj(w, "hbn_activity").plan.declaration.get_absolute_url(),
+            portal_read,
+        ),
+        Case(
+            "plans:goal-detail",
+            None,
+            lambda w: obj(w, "hbn_activity").strategy.goal.get_absolute_url(),
+            portal_read,
+        ),
+        Case(
+            "audit:recent-changes",
+            None,
+            lambda w: reverse("audit:recent-changes"),
+            lambda role, method: plan_admin_page(role, method, post=NOT_ALLOWED),
+        ),
+        Case(
+            "audit:erase-name",
+            None,
+            lambda w: reverse("audit:erase-name"),
+            plan_admin_page,
+            data=lambda w: {"name": "Ingen Alls"},
+        ),
+        Case(
+            "login",
+            None,
+            lambda w: reverse("login"),
+            lambda role, method: OK,
+        ),
+        Case(
+            "logout",
+            None,
+            lambda w: reverse("logout"),
+            lambda role, method: (
+                LOGIN if role == ANONYMOUS else (NOT_ALLOWED if method == "GET" else REDIRECT)
+            ),
+        ),
+        Case(
+            "password_change",
+            None,
+            lambda w: reverse("password_change"),
+            lambda role, method: LOGIN if role == ANONYMOUS else OK,
+        ),
+        Case(
+            "password_change_done",
+            None,
+            lambda w: reverse("password_change_done"),
+            lambda role, method: (
+                LOGIN if role == ANONYMOUS else (OK if method == "GET" else NOT_ALLOWED)
+            ),
+        ),
+    ]
+    for variant in ["hbn", "kommun"]:
+        cases += [
+            Case(
+                "plans:activity-detail",
+                variant,
+                lambda w, v=variant: obj(w, f"{v}_activity").get_absolute_url(),
+                portal_read,
+            ),
+            Case(
+                "plans:activity-edit",
+                variant,
+                lambda w, v=variant: reverse(
+                    "plans:activity-edit", args=[obj(w, f"{v}_activity").pk]
+                ),
+                activity_edit(variant),
+                data=lambda w, v=variant: portal_edit_data(w, v),
+            ),
+        ]
+    return cases
+
+
+CASES = portal_cases() + admin_site_cases()
+
+
+def exposed_urls():
+    """(key, route) for every URL pattern, walking nested resolvers."""
+
+    def walk(patterns, prefix, namespace):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = ":".join(filter(None, [namespace, pattern.namespace])) or None
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+            elif isinstance(pattern, URLPattern):
+                route = prefix + str(pattern.pattern)
+                if pattern.name:
+                    yield (f"{namespace}:{pattern.name}" if namespace else pattern.name), route
+                else:
+                    yield route, route
+
+    return list(walk(get_resolver().url_patterns, "", None))
+
+
+# --- the tests ----------------------------------------------------------------------------
+
+
+def test_every_url_has_a_row():
+    covered = {case.key for case in CASES}
+    missing = sorted({route for key, route in exposed_urls() if key not in covered})
+    assert not missing, f"URLs without a row in the permission matrix: {missing}"
+
+
+def outcome(response) -> Any:
+    if response.status_code == 302:
+        location = response.url
+        if location.startswith(reverse("admin:login")) and "next=" in location:
+            return ADMIN_LOGIN
+        if location.startswith(reverse("login") + "?next="):
+            return LOGIN
+    return response.status_code
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
+def test_permission_matrix(world, case, role, method):
+    client = world["clients"][role]
+    url = case.url(world)
+    if method == "GET":
+        response = client.get(url)
+    else:
+        response = client.post(url, case.data(world) if case.data else {})
+
+    assert outcome(response) == case.expect(role, method), (case.id, role, method)
+
+
+# --- what a refusal protects, beyond the status code --------------------------------------
+
+
+def activity_admin_data(activity, **changes):
+    from tests.plans.test_admin import activity_form_data
+
+    return activity_form_data(activity, **changes)
+
+
+@pytest.mark.parametrize("editor", [EDITOR_HBN, EDITOR_KOMMUN])
+def test_editor_changes_own_activity_but_not_the_other_organisations(world, editor):
+    client = world["clients"][editor]
+    own, other = (
+        ("hbn_activity", "kommun_activity")
+        if editor == EDITOR_HBN
+        else ("kommun_activity", "hbn_activity")
+    )
+    own_activity, other_activity = obj(world, own), obj(world, other)
+
+    saved = client.post(
+        reverse("admin:plans_activity_change", args=[own_activity.pk]),
+        activity_admin_data(own_activity, title="Egen ändring"),
+    )
+    refused = client.post(
+        reverse("admin:plans_activity_change", args=[other_activity.pk]),
+        activity_admin_data(other_activity, title="Otillåten ändring"),
+    )
+    refused_portal = client.post(
+        reverse("plans:activity-edit", args=[other_activity.pk]),
+        {**portal_edit_data(world, other.split("_")[0]), "title": "Otillåten ändring"},
+    )
+    refused_delete = client.post(
+        reverse("admin:plans_activity_delete", args=[other_activity.pk]), {"post": "yes"}
+    )
+    refused_bulk_delete = client.post(
+        reverse("admin:plans_activity_changelist"),
+        {"action": "delete_selected", "_selected_action": [other_activity.pk], "post": "yes"},
+    )
+
+    assert saved.status_code == 302
+    assert Activity.objects.get(pk=own_activity.pk).title == "Egen ändring"
+    assert (refused.status_code, refused_portal.status_code, refused_delete.status_code) == (
+        403,
+        403,
+        403,
+    )
+    assert refused_bulk_delete.status_code in (200, 302)
+    assert Activity.objects.get(pk=other_activity.pk).title == other_activity.title
+    assert Activity.objects.filter(pk=other_activity.pk).exists()
+
+
+def test_editor_cannot_hang_an_indicator_on_another_organisations_activity(world):
+    client = world["clients"][EDITOR_HBN]
+    response = client.post(
+        reverse("admin:plans_indicator_add"),
+        {
+            "activity": obj(world, "kommun_activity").pk,
+            "position": 1,
+            "name": "Otillåten indikator",
+            "higher_is_better": "on",
+        },
+    )
+    assert response.status_code == 200
+    assert not Indicator.objects.filter(name="Otillåten indikator").exists()
+
+
+@pytest.mark.parametrize("role", [EDITOR_HBN, EDITOR_KOMMUN, READER])
+def test_only_plan_admins_revert_history(world, role):
+    activity = obj(world, "hbn_activity")
+    activity.title = "Efter ändring"
+    activity.save()
+    first_record = activity.history.last()
+    url = reverse("admin:plans_activity_simple_history", args=[activity.pk, first_record.pk])
+    data = activity_admin_data(Activity.objects.get(pk=activity.pk), title=first_record.title)
+
+    refused = world["clients"][role].post(url, data)
+    reverted = world["clients"][PLAN_ADMIN].post(url, data)
+
+    assert outcome(refused) in (FORBIDDEN, ADMIN_LOGIN)
+    assert reverted.status_code == 302
+    assert Activity.objects.get(pk=activity.pk).title == first_record.title
+
+
+@pytest.mark.parametrize("role", [EDITOR_HBN, EDITOR_KOMMUN])
+def test_editors_cannot_change_the_declaration_goals_or_strategies(world, role):
+    client = world["clients"][role]
+    for model_name, name in [
+        ("intentdeclaration", "intentdeclaration"),
+        ("goal", "goal"),
+        ("strategy", "strategy"),
+    ]:
+        target = obj(world, name)
+        before = type(target).objects.get(pk=target.pk)
+        response = client.post(
+            reverse(f"admin:strategies_{model_name}_change", args=[target.pk]),
+            {"title": "Otillåten", "version": before.version},
+        )
+        assert response.status_code == 403, model_name
+        assert type(target).objects.get(pk=target.pk).title == before.title
+
+
+def test_users_without_a_role_see_nothing(client, django_user_model):
+    nobody = django_user_model.objects.create_user("utan-roll", password="ett-långt-lösenord")
+    client.force_login(nobody)
+    assert client.get(reverse("strategies:home")).status_code == 403
+
+
+def test_matrix_size():
+    """Printed so the closing note can quote it."""
+    urls = {route for _key, route in exposed_urls()}
+    print(f"matrix: {len(CASES)} cases over {len(urls)} URL patterns × {len(ROLES)} roles × 2")
+    assert len(CASES) * len(ROLES) * 2 > 500
+    assert get_user_model()
