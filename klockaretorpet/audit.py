@@ -51,6 +51,10 @@ class AuditRow:
         return str(KIND_LABELS[self.record.history_type])
 
     @property
+    def model_label(self) -> str:
+        return str(self.model._meta.verbose_name)
+
+    @property
     def object_label(self) -> str:
         record = self.record
         if self.model is Membership:

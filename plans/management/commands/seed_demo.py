@@ -25,7 +25,8 @@ from strategies.models import (
     SuccessFactor,
 )
 
-DEMO_PASSWORD = "demo-klockaretorpet"
+# Printed on purpose: demo accounts exist only where DJANGO_DEBUG=1 (the command refuses otherwise).
+DEMO_PASSWORD = "demo-klockaretorpet"  # noqa: S105
 EXAMPLE_NOTE = (
     "Illustrativt exempel (demodata) – ingår inte i avsiktsförklaringen och visar bara hur "
     "portalen ser ut med en ifylld aktivitetsplan."
