@@ -1,5 +1,7 @@
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from strategies.models import Strategy
 from tests.factories import (
@@ -73,3 +75,11 @@ def editor(db, django_user_model):
         )
     )
     return user
+
+
+def count_queries(client, url) -> int:
+    """Queries of one GET, after a first GET (the first request of a session loads it twice)."""
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)

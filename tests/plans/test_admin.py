@@ -4,13 +4,12 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from plans.models import Activity, ActivityPlan, PlanStatus
 from strategies.models import Membership
+from tests.conftest import count_queries
 from tests.factories import ActivityFactory, IndicatorFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
@@ -192,13 +191,6 @@ def test_admin_refuses_to_activate_plan_with_incomplete_activities(admin_client,
     assert incomplete.reference_code in refused.content.decode()
     assert accepted.status_code == 302
     assert ActivityPlan.objects.get().status == PlanStatus.ACTIVE
-
-
-def count_queries(client, url) -> int:
-    client.get(url)  # the first request of a session loads it once more
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(url).status_code == 200
-    return len(queries)
 
 
 def test_activity_changelist_queries_do_not_grow_with_activities(

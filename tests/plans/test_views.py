@@ -1,11 +1,10 @@
 import datetime
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from plans.models import ActivityStatus, ActivityType
+from tests.conftest import count_queries
 from tests.factories import ActivityFactory, IndicatorFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
@@ -191,13 +190,6 @@ def test_activity_page_shows_who_changed_which_field(client, reader, activity, a
     html = response.content.decode()
     assert "juni 2026" in html
     assert "Ändrad" in html
-
-
-def count_queries(client, url) -> int:
-    client.get(url)  # the first request of a session loads it once more
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(url).status_code == 200
-    return len(queries)
 
 
 @pytest.mark.parametrize("page", ["declaration", "goal", "activity"])
