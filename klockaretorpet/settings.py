@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "simple_history",
+    "import_export",
     "axes",
     "csp",
     "strategies",
@@ -199,6 +200,11 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+
+# django-import-export lets anyone who can see a list import into it unless told otherwise.
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
+IMPORT_EXPORT_IMPORT_IGNORE_BLANK_LINES = True
 
 # One size limit for every upload (Excel import); keep the reverse proxy's limit in step
 # (nginx: client_max_body_size 6m;).

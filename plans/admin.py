@@ -2,11 +2,14 @@ from django import forms
 from django.contrib import admin
 from django.db import models
 from django.db.models import Count, Prefetch
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ExportMixin
 
 from klockaretorpet import permissions
 from klockaretorpet.guarded_admin import GuardedAdmin, GuardedTabularInline
+from klockaretorpet.xlsx import FormulaSafeXLSX
 from strategies.models import Strategy
 
 from .forms import ActivityAdminForm, MonthField
@@ -17,6 +20,7 @@ from .models import (
     Indicator,
     MissingPart,
 )
+from .resources import ActivityResource, export_file_name
 
 
 @admin.register(ActivityPlan)
@@ -112,7 +116,9 @@ class CompletenessFilter(admin.SimpleListFilter):
 
 
 @admin.register(Activity)
-class ActivityAdmin(GuardedAdmin):
+class ActivityAdmin(ExportMixin, GuardedAdmin):
+    resource_classes = [ActivityResource]
+    export_formats = [FormulaSafeXLSX]
     form = ActivityAdminForm
     list_display = [
         "reference_code",
@@ -164,6 +170,11 @@ class ActivityAdmin(GuardedAdmin):
             .select_related("plan", "strategy__goal", "lead_organisation")
             .prefetch_related(Prefetch("indicators", queryset=Indicator.objects.only("activity")))
         )
+
+    def get_export_filename(self, request, queryset, file_format):
+        slugs = set(queryset.values_list("plan__declaration__slug", flat=True)[:2])
+        slug = slugs.pop() if len(slugs) == 1 else "alla"
+        return export_file_name(slug, timezone.localdate())
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         # Tidplan is month precision: a month picker, not the admin's day calendar.

@@ -10,6 +10,11 @@ urlpatterns = [
         name="declaration-detail",
     ),
     path(
+        "avsiktsforklaringar/<slug:slug>/aktiviteter.xlsx",
+        views.declaration_export,
+        name="declaration-export",
+    ),
+    path(
         "avsiktsforklaringar/<slug:slug>/malbilder/<int:position>/",
         views.goal_detail,
         name="goal-detail",

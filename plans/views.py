@@ -5,7 +5,7 @@ from collections import defaultdict
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -13,10 +13,12 @@ from django.views.decorators.http import require_safe
 from klockaretorpet import permissions
 from klockaretorpet.change_history import change_entries, history_queryset, month_formatter
 from klockaretorpet.concurrency import StaleObjectError
+from klockaretorpet.xlsx import FormulaSafeXLSX
 from strategies.models import Goal, IntentDeclaration, ProgrammeGoal, Strategy, SuccessFactor
 
 from .forms import ActivityFilterForm, ActivityPortalForm
 from .models import Activity, ActivityPlan
+from .resources import export_activities_workbook
 
 
 def _declaration(slug: str) -> IntentDeclaration:
@@ -84,6 +86,21 @@ def declaration_detail(request, slug):
         success_factors=SuccessFactor.objects.all(),
     )
     return render(request, "plans/declaration_detail.html", context)
+
+
+@permissions.allowed_when(permissions.can_view)
+@require_safe
+def declaration_export(request, slug):
+    """The declaration page's activities, with its filters, as an .xlsx file."""
+    declaration = _declaration(slug)
+    plan, _plans = _chosen_plan(request, declaration)
+    if plan is None:
+        raise Http404
+    activities = ActivityFilterForm(request.GET or None).filter(plan.activities.all())
+    name, content = export_activities_workbook(activities, declaration_slug=declaration.slug)
+    response = HttpResponse(content, content_type=FormulaSafeXLSX().get_content_type())
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @permissions.allowed_when(permissions.can_view)

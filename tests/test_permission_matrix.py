@@ -303,6 +303,16 @@ def admin_model_cases(model, model_admin):
                 lambda role, method: not_staff(role) if role not in STAFF else REDIRECT,
             ),
         ]
+        if hasattr(model_admin, "export_action"):
+            cases.append(
+                Case(
+                    f"{prefix}_export",
+                    variant,
+                    lambda w, p=prefix: reverse(f"{p}_export"),
+                    # Exporting needs the view permission; an empty POST redisplays the form.
+                    lambda role, method, r=r: admin_page(role, method, r.view),
+                )
+            )
         if hasattr(model_admin, "history_view"):
             cases.append(
                 Case(
@@ -434,6 +444,12 @@ def portal_cases():
             "plans:declaration-detail",
             None,
             lambda w: obj(w, "hbn_activity").plan.declaration.get_absolute_url(),
+            portal_read,
+        ),
+        Case(
+            "plans:declaration-export",
+            None,
+            lambda w: reverse("plans:declaration-export", args=["klockaretorpet"]),
             portal_read,
         ),
         Case(

@@ -1,0 +1,109 @@
+"""The one place spreadsheets are written: formula-safe, with native dates and numbers.
+
+Every export (admin, portal, management command) goes through `FormulaSafeXLSX`, so no text a
+user typed can become a live formula in Excel or LibreOffice ("=HYPERLINK(…)", "+cmd|…",
+"@SUM(…)"), while dates stay dates and numbers stay numbers. django-import-export's own
+`IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT` turns every cell into text, so it is not used.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+from decimal import Decimal
+
+from import_export.formats.base_formats import XLSX
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+# What spreadsheet programs treat as the start of a formula (or a DDE command).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
+MAX_COLUMN_WIDTH = 60
+DATE_FORMAT = "yyyy-mm-dd"
+MONTH_FORMAT = "yyyy-mm"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+
+
+def write_workbook(
+    headers: list[str],
+    rows: list[list],
+    *,
+    sheet_title: str = "Blad1",
+    month_columns: frozenset[str] = frozenset(),
+) -> bytes:
+    """An .xlsx with a bold, frozen header row, sensible widths and every text cell inert."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _sheet_title(sheet_title)
+    sheet.append([str(header) for header in headers])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(vertical="top", wrap_text=True)
+    widths = [len(str(header)) for header in headers]
+    for values in rows:
+        sheet.append([None] * len(values))
+        row_number = sheet.max_row
+        for index, value in enumerate(values):
+            cell = sheet.cell(row=row_number, column=index + 1)
+            _write_cell(cell, value, month=headers[index] in month_columns)
+            widths[index] = max(widths[index], _display_width(value))
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = min(width + 2, MAX_COLUMN_WIDTH)
+    sheet.freeze_panes = "A2"
+    if rows:
+        sheet.auto_filter.ref = sheet.dimensions
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _write_cell(cell, value, *, month: bool) -> None:
+    if value is None or value == "":
+        return
+    if isinstance(value, datetime.datetime):
+        cell.value = value.replace(tzinfo=None)
+        cell.number_format = DATETIME_FORMAT
+    elif isinstance(value, datetime.date):
+        cell.value = value
+        cell.number_format = MONTH_FORMAT if month else DATE_FORMAT
+    elif isinstance(value, bool | int | float | Decimal):
+        cell.value = value
+    else:
+        text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+        cell.value = text
+        if str(value).startswith(FORMULA_TRIGGERS):
+            # Stored as a string, marked as text: shown as typed, never evaluated.
+            cell.data_type = "s"
+            cell.quotePrefix = True
+        if "\n" in text:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _display_width(value) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, datetime.datetime):
+        return 16
+    if isinstance(value, datetime.date):
+        return 10
+    return max((len(line) for line in str(value).splitlines()), default=0)
+
+
+def _sheet_title(title: str) -> str:
+    # Excel's limits: 31 characters, none of []:*?/\
+    cleaned = "".join(character for character in title if character not in "[]:*?/\\")
+    return cleaned[:31] or "Blad1"
+
+
+class FormulaSafeXLSX(XLSX):
+    """django-import-export's xlsx format, written by `write_workbook`."""
+
+    def export_data(self, dataset, **kwargs):
+        return write_workbook(
+            list(dataset.headers or []),
+            [list(row) for row in dataset],
+            sheet_title=dataset.title or "Blad1",
+            month_columns=frozenset(getattr(dataset, "month_columns", ())),
+        )
