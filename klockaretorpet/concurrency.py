@@ -10,6 +10,8 @@ save-time check closes the gap between validation and save.
 
 from __future__ import annotations
 
+import datetime
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -73,20 +75,28 @@ class VersionedModel(models.Model):
         return current is not None and current != seen
 
 
+def last_change(instance: models.Model) -> tuple[str, datetime.datetime] | None:
+    """(who, when in local time) of the object's latest history record, if it has one."""
+    history = getattr(instance, "history", None)
+    if history is None or instance.pk is None:
+        return None
+    latest = history.select_related("history_user").order_by("-history_date").first()
+    if latest is None:
+        return None
+    user = latest.history_user
+    who = (user.get_full_name() or user.get_username()) if user else _("someone else")
+    return who, timezone.localtime(latest.history_date)
+
+
 def stale_message(instance: models.Model) -> str:
     """“Changed by X at HH:MM since you opened it”, from the object's latest history record."""
-    latest = None
-    history = getattr(instance, "history", None)
-    if history is not None and instance.pk is not None:
-        latest = history.select_related("history_user").order_by("-history_date").first()
-    if latest is None:
+    change = last_change(instance)
+    if change is None:
         return _(
             "“%(object)s” was changed by someone else since you opened it. Your changes were "
             "not saved: reload the page to see the current version and make them again."
         ) % {"object": instance}
-    user = latest.history_user
-    who = (user.get_full_name() or user.get_username()) if user else _("someone else")
-    when = timezone.localtime(latest.history_date)
+    who, when = change
     return _(
         "“%(object)s” was changed by %(who)s at %(time)s on %(date)s since you opened it. Your "
         "changes were not saved: reload the page to see the current version and make them again."

@@ -6,23 +6,56 @@ the same columns back.
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
+from import_export.instance_loaders import CachedInstanceLoader
+from import_export.results import RowResult
 
-from .models import Activity, ActivityType
+from klockaretorpet.concurrency import last_change
+from strategies.models import (
+    IntentDeclaration,
+    Organisation,
+    ProgrammeGoal,
+    Strategy,
+    SuccessFactor,
+)
+
+from .import_widgets import (
+    CachedLookupWidget,
+    CachedManyWidget,
+    ChoiceLabelWidget,
+    MonthWidget,
+    StrategyWidget,
+    TextWidget,
+)
+from .import_widgets import _norm as normalise
+from .models import (
+    ACTIVITY_TYPE_SHORT_LABELS,
+    Activity,
+    ActivityPlan,
+    ActivityStatus,
+    ActivityType,
+)
 
 LIST_SEPARATOR = "; "
 
 
-def column(name: str, label) -> fields.Field:
-    return fields.Field(attribute=name, column_name=label, readonly=True)
+def column(name: str, label, *, readonly: bool = False) -> fields.Field:
+    return fields.Field(attribute=name, column_name=label, readonly=readonly, widget=TextWidget())
 
 
 class ActivityResource(resources.ModelResource):
     reference_code = column("reference_code", _("Reference code"))
-    goal = column("goal", _("Goal"))
+    goal = column("goal", _("Goal"), readonly=True)
     strategy = column("strategy", _("Strategy"))
     title = column("title", _("Activity"))
     description = column("description", _("Description"))
@@ -34,12 +67,13 @@ class ActivityResource(resources.ModelResource):
     planned_end = column("planned_end", _("Planned end"))
     schedule_note = column("schedule_note", _("Schedule note"))
     measurability = column("measurability", _("Measurability"))
-    indicators = column("indicators", _("Indicators"))
+    # Export only for now: indicators are edited in the admin.
+    indicators = column("indicators", _("Indicators"), readonly=True)
     status = column("status", _("Status"))
     success_factors = column("success_factors", _("Critical success factors"))
     programme_goals = column("programme_goals", _("Programme goals"))
-    last_changed = column("updated_at", _("Last changed"))
-    last_changed_by = column("last_changed_by", _("Changed by"))
+    last_changed = column("updated_at", _("Last changed"), readonly=True)
+    last_changed_by = column("last_changed_by", _("Changed by"), readonly=True)
 
     MONTH_COLUMNS = ("planned_start", "planned_end")
 
@@ -66,6 +100,136 @@ class ActivityResource(resources.ModelResource):
             "last_changed",
             "last_changed_by",
         )
+        import_id_fields = ("reference_code",)
+        instance_loader_class = CachedInstanceLoader
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True
+        use_transactions = True
+
+    # Columns an import cannot do without.
+    REQUIRED_COLUMNS = ("reference_code", "strategy", "title")
+
+    def __init__(self, *, declaration: IntentDeclaration | None = None, user=None, **kwargs):
+        super().__init__(**kwargs)
+        self.declaration = declaration
+        self.user = user
+        self.plan = None
+        if declaration is not None:
+            self.plan = ActivityPlan.objects.filter(declaration=declaration).current_first().first()
+            self._bind_widgets(declaration)
+
+    def _bind_widgets(self, declaration: IntentDeclaration) -> None:
+        """Lookups for the whole file, built once (a few queries, not one per row)."""
+        strategies = list(
+            Strategy.objects.filter(goal__declaration=declaration).select_related("goal")
+        )
+        organisations = list(Organisation.objects.all())
+        org_names = {}
+        for org in organisations:
+            org_names[normalise(org.name)] = org
+            if org.short_name:
+                org_names.setdefault(normalise(org.short_name), org)
+        known_orgs = [org.name for org in organisations]
+        set_widget = self.fields.__getitem__
+        set_widget("strategy").widget = StrategyWidget(
+            strategies=strategies,
+            names={normalise(s.title): s for s in strategies}
+            | {normalise(f"{s.number} {s.title}"): s for s in strategies},
+            kind=_("strategy"),
+            known=[f"{s.number} {s.title}" for s in strategies],
+        )
+        set_widget("lead_organisation").widget = CachedLookupWidget(
+            names=org_names, kind=_("organisation"), known=known_orgs
+        )
+        set_widget("co_organisations").widget = CachedManyWidget(
+            Organisation, names=org_names, kind=_("organisation"), known=known_orgs
+        )
+        for name, model, kind in [
+            ("success_factors", SuccessFactor, _("critical success factor")),
+            ("programme_goals", ProgrammeGoal, _("programme goal")),
+        ]:
+            items = list(model.objects.all())
+            set_widget(name).widget = CachedManyWidget(
+                model,
+                names={normalise(item.title): item for item in items},
+                kind=kind,
+                known=[item.title for item in items],
+            )
+        set_widget("activity_type").widget = ChoiceLabelWidget(
+            ActivityType, short_labels=ACTIVITY_TYPE_SHORT_LABELS
+        )
+        set_widget("status").widget = ChoiceLabelWidget(ActivityStatus, blank=False)
+        set_widget("planned_start").widget = MonthWidget()
+        set_widget("planned_end").widget = MonthWidget()
+
+    # --- import hooks ---------------------------------------------------------------------
+
+    def get_queryset(self):
+        return Activity.objects.filter(plan=self.plan).select_related("strategy__goal")
+
+    def init_instance(self, row=None):
+        return Activity(plan=self.plan)
+
+    def before_import(self, dataset, **kwargs):
+        if self.plan is None:
+            raise ValueError(_("The declaration has no activity plan to import into."))
+        headers = [
+            str(header).strip() if header is not None else "" for header in dataset.headers or []
+        ]
+        dataset.headers = headers
+        expected = [str(self.fields[name].column_name) for name in self._meta.export_order]
+        missing = [
+            str(self.fields[name].column_name)
+            for name in self.REQUIRED_COLUMNS
+            if str(self.fields[name].column_name) not in headers
+        ]
+        if missing:
+            raise ValueError(
+                _(
+                    "The file lacks the column(s) %(missing)s. The expected columns are: "
+                    "%(expected)s."
+                )
+                % {
+                    "missing": ", ".join(f"”{name}”" for name in missing),
+                    "expected": "; ".join(expected),
+                }
+            )
+        limit = getattr(settings, "IMPORT_MAX_ROWS", 20_000)
+        if len(dataset) > limit:
+            raise ValueError(
+                _("The file has %(rows)d rows; at most %(limit)d can be imported at once.")
+                % {"rows": len(dataset), "limit": limit}
+            )
+        if not len(dataset):
+            raise ValueError(_("The sheet has no rows below the header row."))
+
+    def after_init_instance(self, instance, new, row, **kwargs):
+        if new:
+            return
+        exported = row.get(str(self.fields["last_changed"].column_name))
+        if not isinstance(exported, datetime.datetime):
+            return
+        current = timezone.localtime(instance.updated_at).replace(tzinfo=None)
+        # Excel keeps milliseconds at best; a second's slack tells “same save” from “later”.
+        if current - exported > datetime.timedelta(seconds=1):
+            who, when = last_change(instance) or (_("someone else"), current)
+            raise ValidationError(
+                _(
+                    "Activity %(code)s was changed by %(who)s at %(time)s on %(date)s, after the "
+                    "file was exported. Export the plan again and make your changes in the new "
+                    "file."
+                )
+                % {
+                    "code": instance.reference_code,
+                    "who": who,
+                    "time": date_format(when, "H:i"),
+                    "date": date_format(when, "j F Y"),
+                }
+            )
+
+    def before_save_instance(self, instance, row, **kwargs):
+        instance._history_user = self.user
 
     @classmethod
     def export_queryset(cls, activities: QuerySet[Activity]) -> QuerySet[Activity]:
@@ -179,3 +343,99 @@ def export_activities_workbook(
 
 def export_file_name(declaration_slug: str, today) -> str:
     return f"aktiviteter-{declaration_slug}-{today.isoformat()}.xlsx"
+
+
+@dataclass
+class ImportOutcome:
+    result: Any
+    problems: list[str]
+    counts: dict[str, int]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def import_activities(
+    *, declaration: IntentDeclaration, dataset, user, dry_run: bool
+) -> ImportOutcome:
+    """Import a sheet into the declaration's current plan: all rows or none.
+
+    With `dry_run` nothing is written (the preview). Otherwise the rows are written in one
+    transaction, and only if every row is valid.
+    """
+    resource = ActivityResource(declaration=declaration, user=user)
+    result = resource.import_data(
+        dataset,
+        dry_run=dry_run,
+        use_transactions=True,
+        rollback_on_validation_errors=True,
+        user=user,
+    )
+    return ImportOutcome(result, describe_problems(result, resource), count_rows(result))
+
+
+def count_rows(result) -> dict[str, int]:
+    totals = result.totals
+    return {
+        "new": totals.get(RowResult.IMPORT_TYPE_NEW, 0),
+        "changed": totals.get(RowResult.IMPORT_TYPE_UPDATE, 0),
+        "unchanged": totals.get(RowResult.IMPORT_TYPE_SKIP, 0),
+        "invalid": totals.get(RowResult.IMPORT_TYPE_INVALID, 0)
+        + totals.get(RowResult.IMPORT_TYPE_ERROR, 0),
+    }
+
+
+def describe_problems(result, resource: ActivityResource) -> list[str]:
+    """Every problem of the file, each naming the sheet row and the column, in Swedish."""
+    columns = {field.attribute: str(field.column_name) for field in resource.fields.values()}
+    problems = [_("The file: %(error)s") % {"error": error.error} for error in result.base_errors]
+    for number, errors in result.row_errors():
+        for error in errors:
+            problems.append(_("Row %(row)d: %(error)s") % {"row": number + 1, "error": error.error})
+    for invalid in result.invalid_rows:
+        for field, messages in invalid.error_dict.items():
+            for message in messages:
+                if field in columns:
+                    problems.append(
+                        _("Row %(row)d, column “%(column)s”: %(message)s")
+                        % {"row": invalid.number + 1, "column": columns[field], "message": message}
+                    )
+                else:
+                    problems.append(
+                        _("Row %(row)d: %(message)s")
+                        % {"row": invalid.number + 1, "message": message}
+                    )
+    return problems
+
+
+def read_activity_sheet(uploaded_file):
+    """A `tablib.Dataset` from an uploaded .xlsx or .csv, after the upload validator.
+
+    Raises `django.core.exceptions.ValidationError` with a Swedish message naming the file.
+    """
+    import csv
+
+    import tablib
+
+    from klockaretorpet.uploads import SpreadsheetKind, validate_spreadsheet_upload
+    from klockaretorpet.xlsx import FormulaSafeXLSX
+
+    kind = validate_spreadsheet_upload(uploaded_file)
+    name = getattr(uploaded_file, "name", "")
+    content = uploaded_file.read()
+    try:
+        if kind == SpreadsheetKind.XLSX:
+            return FormulaSafeXLSX().create_dataset(content)
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = content.decode("cp1252")
+        # Swedish Excel saves CSV with semicolons; others use commas.
+        delimiter = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,\t").delimiter
+        return tablib.Dataset().load(text, format="csv", delimiter=delimiter)
+    except (ValueError, KeyError, OSError, csv.Error, Exception) as error:
+        raise ValidationError(
+            _("The file “%(name)s” could not be read as a spreadsheet (%(error)s).")
+            % {"name": name, "error": type(error).__name__}
+        ) from error

@@ -1,0 +1,244 @@
+import datetime
+import io
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from plans.models import Activity, ActivityStatus, ActivityType
+from plans.resources import export_activities_workbook, import_activities, read_activity_sheet
+from strategies.models import IntentDeclaration, Organisation
+from tests.factories import ActivityFactory, OrganisationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def declaration(db):
+    from django.core.management import call_command as run
+
+    run("loaddata", "klockaretorpet", verbosity=0)
+    declaration = IntentDeclaration.objects.get(slug="klockaretorpet")
+    plan = declaration.activity_plans.get()
+    kommun = Organisation.objects.get(name="Norrköpings kommun")
+    strategy = declaration.goals.get(position=1).strategies.get(position=3)
+    ActivityFactory(
+        plan=plan,
+        strategy=strategy,
+        title="Trygghetsvandringar",
+        lead_organisation=kommun,
+        planned_start=datetime.date(2024, 3, 1),
+        planned_end=datetime.date(2025, 12, 1),
+    )
+    return declaration
+
+
+@pytest.fixture
+def importer(django_user_model):
+    return django_user_model.objects.create_user("importor", first_name="Ingrid")
+
+
+def exported_sheet(declaration):
+    plan = declaration.activity_plans.get()
+    _name, content = export_activities_workbook(
+        plan.activities.all(), declaration_slug=declaration.slug
+    )
+    return openpyxl.load_workbook(io.BytesIO(content))
+
+
+def as_upload(workbook, name="aktiviteter.xlsx"):
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return SimpleUploadedFile(name, buffer.getvalue())
+
+
+def columns(sheet) -> dict[str, int]:
+    return {cell.value: cell.column for cell in sheet[1]}
+
+
+def row_of(sheet, code) -> int:
+    for row in sheet.iter_rows(min_row=2):
+        if row[0].value == code:
+            return row[0].row
+    raise AssertionError(code)
+
+
+def run_import(declaration, workbook, user, *, dry_run=False):
+    dataset = read_activity_sheet(as_upload(workbook))
+    return import_activities(declaration=declaration, dataset=dataset, user=user, dry_run=dry_run)
+
+
+def history_total() -> int:
+    return Activity.history.count()
+
+
+def test_unchanged_export_imports_as_unchanged_and_writes_nothing(declaration, importer):
+    before = history_total()
+
+    outcome = run_import(declaration, exported_sheet(declaration), importer)
+
+    assert outcome.ok, outcome.problems
+    assert outcome.counts == {"new": 0, "changed": 0, "unchanged": 5, "invalid": 0}
+    assert history_total() == before
+
+
+def test_edited_file_changes_exactly_what_was_edited(declaration, importer):
+    workbook = exported_sheet(declaration)
+    sheet = workbook.active
+    col = columns(sheet)
+    sheet.cell(row_of(sheet, "1.1.1"), col["Aktivitet"]).value = "Ny rubrik för 1.1.1"
+    sheet.cell(row_of(sheet, "1.3.1"), col["Planerat slut"]).value = "2026-06"
+    new_row = sheet.max_row + 1
+    sheet.cell(new_row, col["Strategi"]).value = "2.2"
+    sheet.cell(new_row, col["Aktivitet"]).value = "Läxhjälp på biblioteket"
+    sheet.cell(new_row, col["Status"]).value = " Pågående "
+    sheet.cell(new_row, col["Aktivitetstyp"]).value = "inom befintlig budget"
+    sheet.cell(new_row, col["Ansvarig organisation"]).value = "Hyresbostäder"
+    before = history_total()
+
+    preview = run_import(declaration, workbook, importer, dry_run=True)
+    assert preview.counts == {"new": 1, "changed": 2, "unchanged": 3, "invalid": 0}
+    assert history_total() == before
+    outcome = run_import(declaration, workbook, importer)
+
+    assert outcome.ok, outcome.problems
+    assert Activity.objects.get(reference_code="1.1.1").title == "Ny rubrik för 1.1.1"
+    assert Activity.objects.get(reference_code="1.3.1").planned_end == datetime.date(2026, 6, 1)
+    created = Activity.objects.get(title="Läxhjälp på biblioteket")
+    assert created.reference_code == "2.2.1"
+    assert created.status == ActivityStatus.ONGOING
+    assert created.activity_type == ActivityType.EXISTING_BUDGET
+    assert created.lead_organisation.name == "Hyresbostäder i Norrköping"
+    new_records = Activity.history.order_by("-history_id")[: history_total() - before]
+    assert {record.history_user for record in new_records} == {importer}
+    assert history_total() - before == 3
+
+
+def test_every_bad_row_is_reported_and_nothing_is_written(declaration, importer):
+    workbook = exported_sheet(declaration)
+    sheet = workbook.active
+    col = columns(sheet)
+    sheet.cell(row_of(sheet, "1.1.1"), col["Aktivitet"]).value = "Giltig ändring"
+    bad = row_of(sheet, "1.2.1")
+    sheet.cell(bad, col["Strategi"]).value = "Finns inte"
+    sheet.cell(bad, col["Status"]).value = "klar typ"
+    dates = row_of(sheet, "1.3.1")
+    sheet.cell(dates, col["Planerad start"]).value = "2026-05"
+    sheet.cell(dates, col["Planerat slut"]).value = "2026-01"
+    sheet.cell(row_of(sheet, "3.1.1"), col["Ansvarig organisation"]).value = "Okänd AB"
+    sheet.cell(row_of(sheet, "3.2.1"), col["Planerad start"]).value = "våren"
+
+    outcome = run_import(declaration, workbook, importer)
+    text = "\n".join(outcome.problems)
+
+    assert not outcome.ok
+    assert f"Rad {bad}, kolumn ”Strategi”: Okänd strategi ”Finns inte”" in text
+    assert "1.1 Ökad rörelse och sammankoppling" in text  # the known strategies are listed
+    assert f"Rad {bad}, kolumn ”Status”: Okänt värde ”klar typ”" in text
+    assert f"Rad {dates}, kolumn ”Planerat slut”: Planerat slut kan inte ligga före" in text
+    assert "kolumn ”Ansvarig organisation”: Okänd organisation ”Okänd AB”" in text
+    assert "kolumn ”Planerad start”: ”våren” är inte en månad" in text
+    assert len(outcome.problems) == 5
+    assert Activity.objects.get(reference_code="1.1.1").title != "Giltig ändring"
+
+
+def test_rows_changed_since_the_export_are_refused_naming_who(declaration, importer):
+    workbook = exported_sheet(declaration)
+    sheet = workbook.active
+    sheet.cell(row_of(sheet, "1.1.1"), columns(sheet)["Aktivitet"]).value = "Från filen"
+    someone = type(importer).objects.create_user("kollega", first_name="Karin", last_name="K")
+    activity = Activity.objects.get(reference_code="1.1.1")
+    later = Activity.objects.get(pk=activity.pk)
+    later._history_user = someone
+    later.title = "Ändrad i portalen"
+    # Saved a little later than the export, as a colleague would.
+    later.save()
+    Activity.objects.filter(pk=activity.pk).update(
+        updated_at=timezone.now() + datetime.timedelta(minutes=5)
+    )
+
+    outcome = run_import(declaration, workbook, importer)
+
+    assert not outcome.ok
+    assert "Aktivitet 1.1.1 har ändrats av Karin K kl." in outcome.problems[0]
+    assert "efter att filen exporterades" in outcome.problems[0]
+    assert Activity.objects.get(pk=activity.pk).title == "Ändrad i portalen"
+
+
+def test_missing_column_names_what_is_expected(declaration, importer):
+    workbook = exported_sheet(declaration)
+    sheet = workbook.active
+    sheet.cell(1, columns(sheet)["Strategi"]).value = "Stratgi"
+
+    outcome = run_import(declaration, workbook, importer)
+
+    assert not outcome.ok
+    assert "Filen saknar kolumnen/kolumnerna ”Strategi”" in outcome.problems[0]
+    assert "Referenskod; Målbild; Strategi; Aktivitet" in outcome.problems[0]
+
+
+def test_semicolon_csv_with_byte_order_mark_imports(declaration, importer):
+    text = (
+        "Referenskod;Strategi;Aktivitet;Status;Planerad start;Planerat slut\r\n"
+        ";3.3;Skyltning till motionsspåret;planerad;2025-04;2025-09\r\n"
+    )
+    upload = SimpleUploadedFile("aktiviteter.csv", "\ufeff".encode() + text.encode("utf-8"))
+
+    outcome = import_activities(
+        declaration=declaration,
+        dataset=read_activity_sheet(upload),
+        user=importer,
+        dry_run=False,
+    )
+
+    assert outcome.ok, outcome.problems
+    created = Activity.objects.get(title="Skyltning till motionsspåret")
+    assert (created.reference_code, created.planned_start) == ("3.3.1", datetime.date(2025, 4, 1))
+
+
+def test_command_previews_then_imports_with_the_user(declaration, importer, tmp_path, capsys):
+    workbook = exported_sheet(declaration)
+    sheet = workbook.active
+    sheet.cell(row_of(sheet, "1.1.1"), columns(sheet)["Aktivitet"]).value = "Via kommandot"
+    path = tmp_path / "plan.xlsx"
+    workbook.save(path)
+
+    call_command("import_activities", str(path), "--declaration", "klockaretorpet", "--dry-run")
+    assert Activity.objects.get(reference_code="1.1.1").title != "Via kommandot"
+    with pytest.raises(CommandError, match="--user"):
+        call_command("import_activities", str(path), "--declaration", "klockaretorpet")
+    call_command(
+        "import_activities", str(path), "--declaration", "klockaretorpet", "--user", "importor"
+    )
+
+    assert Activity.objects.get(reference_code="1.1.1").title == "Via kommandot"
+    assert Activity.objects.get(reference_code="1.1.1").history.first().history_user == importer
+    assert "Skulle importeras: 0 nya, 1 ändrade" in capsys.readouterr().out
+
+
+def test_command_refuses_a_renamed_pdf(declaration, tmp_path):
+    path = tmp_path / "plan.xlsx"
+    path.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n")
+    with pytest.raises(CommandError, match="varken en Excelarbetsbok"):
+        call_command("import_activities", str(path), "--declaration", "klockaretorpet", "--dry-run")
+
+
+def test_organisations_by_short_name_and_strategy_by_title(declaration, importer):
+    OrganisationFactory(name="Polismyndigheten", short_name="Polisen")
+    workbook = exported_sheet(declaration)
+    sheet = workbook.active
+    col = columns(sheet)
+    row = row_of(sheet, "1.2.1")
+    sheet.cell(row, col["Strategi"]).value = "  verksamheter OCH funktionsblandning "
+    sheet.cell(row, col["Medansvariga organisationer"]).value = "polisen; Hyresbostäder"
+
+    outcome = run_import(declaration, workbook, importer)
+
+    assert outcome.ok, outcome.problems
+    activity = Activity.objects.get(reference_code="1.2.1")
+    assert sorted(org.name for org in activity.co_organisations.all()) == [
+        "Hyresbostäder i Norrköping",
+        "Polismyndigheten",
+    ]
