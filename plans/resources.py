@@ -407,35 +407,3 @@ def describe_problems(result, resource: ActivityResource) -> list[str]:
                         % {"row": invalid.number + 1, "message": message}
                     )
     return problems
-
-
-def read_activity_sheet(uploaded_file):
-    """A `tablib.Dataset` from an uploaded .xlsx or .csv, after the upload validator.
-
-    Raises `django.core.exceptions.ValidationError` with a Swedish message naming the file.
-    """
-    import csv
-
-    import tablib
-
-    from klockaretorpet.uploads import SpreadsheetKind, validate_spreadsheet_upload
-    from klockaretorpet.xlsx import FormulaSafeXLSX
-
-    kind = validate_spreadsheet_upload(uploaded_file)
-    name = getattr(uploaded_file, "name", "")
-    content = uploaded_file.read()
-    try:
-        if kind == SpreadsheetKind.XLSX:
-            return FormulaSafeXLSX().create_dataset(content)
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = content.decode("cp1252")
-        # Swedish Excel saves CSV with semicolons; others use commas.
-        delimiter = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,\t").delimiter
-        return tablib.Dataset().load(text, format="csv", delimiter=delimiter)
-    except (ValueError, KeyError, OSError, csv.Error, Exception) as error:
-        raise ValidationError(
-            _("The file “%(name)s” could not be read as a spreadsheet (%(error)s).")
-            % {"name": name, "error": type(error).__name__}
-        ) from error

@@ -8,7 +8,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from plans.models import Activity, ActivityStatus, ActivityType
-from plans.resources import export_activities_workbook, import_activities, read_activity_sheet
+from plans.resources import export_activities_workbook, import_activities
+from plans.sheets import read_activity_sheet
 from strategies.models import IntentDeclaration, Organisation
 from tests.factories import ActivityFactory, OrganisationFactory
 

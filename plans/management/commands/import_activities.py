@@ -5,7 +5,8 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
-from plans.resources import import_activities, read_activity_sheet
+from plans.resources import import_activities
+from plans.sheets import read_activity_sheet
 from strategies.models import IntentDeclaration
 
 
