@@ -12,6 +12,7 @@ from klockaretorpet.guarded_admin import GuardedAdmin, GuardedTabularInline
 from klockaretorpet.xlsx import FormulaSafeXLSX
 from strategies.models import Strategy
 
+from .admin_import import ActivityImportMixin
 from .forms import ActivityAdminForm, MonthField
 from .models import (
     Activity,
@@ -116,7 +117,9 @@ class CompletenessFilter(admin.SimpleListFilter):
 
 
 @admin.register(Activity)
-class ActivityAdmin(ExportMixin, GuardedAdmin):
+class ActivityAdmin(ActivityImportMixin, ExportMixin, GuardedAdmin):
+    # Both buttons (each mixin alone would pick a template with only its own).
+    import_export_change_list_template = "admin/import_export/change_list_import_export.html"
     resource_classes = [ActivityResource]
     export_formats = [FormulaSafeXLSX]
     form = ActivityAdminForm

@@ -85,6 +85,9 @@ class MonthWidget(widgets.Widget):
             _("“%(value)s” is not a month. Write it as YYYY-MM, e.g. 2024-03.") % {"value": value}
         )
 
+    def render(self, value, obj=None, **kwargs):
+        return value.strftime("%Y-%m") if value else ""
+
 
 class CachedLookupWidget(widgets.Widget):
     """Looks names up in a dictionary built once per import, not one query per row."""
@@ -124,6 +127,10 @@ class CachedManyWidget(CachedLookupWidget, widgets.ManyToManyWidget):
             return self.model.objects.none()
         found = [self.find(name) for name in LIST_SPLIT.split(str(value).strip()) if name]
         return self.model.objects.filter(pk__in=[item.pk for item in found])
+
+    def render(self, value, obj=None, **kwargs):
+        items = value.all() if hasattr(value, "all") else (value or [])
+        return "; ".join(sorted(str(item) for item in items))
 
 
 class StrategyWidget(CachedLookupWidget):

@@ -165,6 +165,11 @@ class ActivityResource(resources.ModelResource):
 
     # --- import hooks ---------------------------------------------------------------------
 
+    def get_import_fields(self):
+        # Derived columns (målbild, indicators, last changed) are shown, never imported, and so
+        # stay out of the preview's diff too.
+        return [field for field in super().get_import_fields() if not field.readonly]
+
     def get_queryset(self):
         return Activity.objects.filter(plan=self.plan).select_related("strategy__goal")
 

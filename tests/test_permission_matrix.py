@@ -313,6 +313,31 @@ def admin_model_cases(model, model_admin):
                     lambda role, method, r=r: admin_page(role, method, r.view),
                 )
             )
+        if hasattr(model_admin, "import_action"):
+            cases += [
+                Case(
+                    f"{prefix}_import",
+                    variant,
+                    lambda w, p=prefix: reverse(f"{p}_import"),
+                    # Importing is for plan administrators; an empty POST redisplays the form.
+                    lambda role, method: admin_page(role, method, frozenset({PLAN_ADMIN})),
+                ),
+                Case(
+                    f"{prefix}_process_import",
+                    variant,
+                    lambda w, p=prefix: reverse(f"{p}_process_import"),
+                    # POST only; a POST without a previewed file redisplays the form.
+                    lambda role, method: (
+                        not_staff(role)
+                        if role not in STAFF
+                        else (
+                            NOT_ALLOWED
+                            if method == "GET"
+                            else (OK if role == PLAN_ADMIN else FORBIDDEN)
+                        )
+                    ),
+                ),
+            ]
         if hasattr(model_admin, "history_view"):
             cases.append(
                 Case(

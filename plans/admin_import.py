@@ -1,0 +1,99 @@
+"""The admin's Excel import of activities: django-import-export's preview-then-confirm flow,
+bound to one declaration, all-or-nothing, and readable in Swedish."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import HttpResponseRedirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from import_export.admin import ImportMixin
+from import_export.forms import ConfirmImportForm, ImportForm
+
+from klockaretorpet import permissions
+from klockaretorpet.uploads import SpreadsheetUploadValidator
+from klockaretorpet.xlsx import FormulaSafeXLSX
+from strategies.models import IntentDeclaration
+
+from .resources import describe_problems
+from .sheets import read_activity_sheet
+
+
+class ActivitySheet(FormulaSafeXLSX):
+    """One import “format” for .xlsx and .csv alike: the file's content decides, not its name."""
+
+    def get_title(self):
+        return gettext_lazy("Excel (.xlsx) or CSV")
+
+    def create_dataset(self, in_stream):
+        return read_activity_sheet(SimpleUploadedFile(_("the file"), in_stream))
+
+
+class ActivityImportForm(ImportForm):
+    declaration = forms.ModelChoiceField(
+        label=gettext_lazy("Intent declaration"),
+        queryset=IntentDeclaration.objects.all(),
+        help_text=gettext_lazy("The rows are imported into this declaration's current plan."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["import_file"].validators.append(SpreadsheetUploadValidator())
+        if self.fields["declaration"].queryset.count() == 1:
+            self.fields["declaration"].initial = self.fields["declaration"].queryset.get()
+
+
+class ActivityConfirmImportForm(ConfirmImportForm):
+    declaration = forms.ModelChoiceField(
+        queryset=IntentDeclaration.objects.all(), widget=forms.HiddenInput
+    )
+
+
+class ActivityImportMixin(ImportMixin):
+    import_form_class = ActivityImportForm
+    confirm_form_class = ActivityConfirmImportForm
+
+    def get_import_formats(self):
+        return [ActivitySheet]
+
+    def has_import_permission(self, request):
+        return permissions.can_import(request.user)
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        form = kwargs.get("form")
+        declaration = None
+        if form is not None and form.is_bound and form.is_valid():
+            declaration = form.cleaned_data.get("declaration")
+        return {"declaration": declaration, "user": request.user}
+
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None:
+            initial["declaration"] = import_form.cleaned_data["declaration"].pk
+        return initial
+
+    def get_import_data_kwargs(self, **kwargs):
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        kwargs.pop("request", None)
+        # The confirmed import re-reads the file: a row gone bad since the preview must still
+        # stop the whole import.
+        return {**kwargs, "use_transactions": True, "rollback_on_validation_errors": True}
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        if isinstance(e, ValidationError):
+            for message in e.messages:
+                form.add_error("import_file", message)
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors() or result.base_errors:
+            resource = self.get_import_resource_classes(request)[0]()
+            for problem in describe_problems(result, resource):
+                messages.error(request, problem)
+            messages.error(request, _("Nothing was imported."))
+            return HttpResponseRedirect(request.path.replace("process_import/", "import/"))
+        return super().process_result(result, request)

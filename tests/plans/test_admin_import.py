@@ -1,0 +1,123 @@
+import io
+import re
+
+import pytest
+from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from plans.models import Activity
+from tests.plans.test_import import columns, exported_sheet, row_of
+
+pytestmark = pytest.mark.django_db
+
+IMPORT_URL = "admin:plans_activity_import"
+
+
+def upload(workbook, name="aktiviteter.xlsx"):
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return SimpleUploadedFile(name, buffer.getvalue())
+
+
+def preview(client, declaration, workbook, name="aktiviteter.xlsx"):
+    return client.post(
+        reverse(IMPORT_URL),
+        {"declaration": declaration.pk, "format": "0", "import_file": upload(workbook, name)},
+    )
+
+
+def confirm_data(response) -> dict:
+    form = response.context["confirm_form"]
+    return {name: form[name].value() for name in form.fields}
+
+
+def test_preview_then_confirm_imports_with_the_admins_name(admin_client, admin_user, declaration):
+    workbook = exported_sheet(declaration)
+    sheet = workbook.active
+    sheet.cell(row_of(sheet, "1.1.1"), columns(sheet)["Aktivitet"]).value = "Ändrad via admin"
+
+    shown = preview(admin_client, declaration, workbook)
+    assert shown.status_code == 200
+    assert Activity.objects.get(reference_code="1.1.1").title != "Ändrad via admin"
+    # The preview shows the change (as a character diff) before anything is written.
+    assert "Ändrad via admi" in shown.content.decode()
+    assert shown.context["result"].totals["update"] == 1
+    done = admin_client.post(reverse("admin:plans_activity_process_import"), confirm_data(shown))
+
+    assert done.status_code == 302
+    activity = Activity.objects.get(reference_code="1.1.1")
+    assert activity.title == "Ändrad via admin"
+    assert activity.history.first().history_user == admin_user
+
+
+def test_preview_lists_every_bad_row_and_offers_no_confirmation(admin_client, declaration):
+    workbook = exported_sheet(declaration)
+    sheet = workbook.active
+    sheet.cell(row_of(sheet, "1.2.1"), columns(sheet)["Strategi"]).value = "Finns inte"
+    sheet.cell(row_of(sheet, "3.1.1"), columns(sheet)["Status"]).value = "klar typ"
+
+    shown = preview(admin_client, declaration, workbook)
+    page = shown.content.decode()
+
+    assert shown.status_code == 200
+    assert "confirm_form" not in shown.context or shown.context["confirm_form"] is None
+    assert "Okänd strategi ”Finns inte”" in page
+    assert "Okänt värde ”klar typ”" in page
+
+
+def test_a_renamed_pdf_gets_a_clear_message(admin_client, declaration):
+    response = admin_client.post(
+        reverse(IMPORT_URL),
+        {
+            "declaration": declaration.pk,
+            "format": "0",
+            "import_file": SimpleUploadedFile("plan.xlsx", b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n"),
+        },
+    )
+    page = response.content.decode()
+    assert "Filen ”plan.xlsx” är varken en Excelarbetsbok" in page
+
+
+def test_rows_gone_bad_between_preview_and_confirm_stop_everything(admin_client, declaration):
+    workbook = exported_sheet(declaration)
+    sheet = workbook.active
+    sheet.cell(row_of(sheet, "1.1.1"), columns(sheet)["Aktivitet"]).value = "Ändrad via admin"
+    shown = preview(admin_client, declaration, workbook)
+    # Someone edits 1.1.1 after the preview: the confirmed import must refuse it.
+    activity = Activity.objects.get(reference_code="1.1.1")
+    activity.title = "Ändrad under tiden"
+    activity.save()
+    Activity.objects.filter(pk=activity.pk).update(
+        updated_at=activity.updated_at.replace(year=activity.updated_at.year + 1)
+    )
+
+    done = admin_client.post(reverse("admin:plans_activity_process_import"), confirm_data(shown))
+
+    assert done.status_code == 302
+    notes = [str(message) for message in get_messages(done.wsgi_request)]
+    assert any(re.search(r"Rad \d+: Aktivitet 1\.1\.1 har ändrats av", note) for note in notes)
+    assert "Ingenting importerades." in notes
+    assert Activity.objects.get(pk=activity.pk).title == "Ändrad under tiden"
+
+
+def test_only_plan_admins_see_the_import_button_or_page(client, declaration, django_user_model):
+    from django.contrib.auth.models import Group
+
+    editor = django_user_model.objects.create_user("red", password="x" * 12, is_staff=True)
+    editor.groups.add(Group.objects.get(name="Redaktör"))
+    admin = django_user_model.objects.create_user("pia", password="x" * 12, is_staff=True)
+    admin.groups.add(Group.objects.get(name="Planadministratör"))
+    changelist = reverse("admin:plans_activity_changelist")
+    import_url = reverse(IMPORT_URL)
+
+    client.force_login(editor)
+    editor_list = client.get(changelist).content.decode()
+    editor_import = client.get(import_url)
+    client.force_login(admin)
+    admin_list = client.get(changelist).content.decode()
+
+    assert import_url not in editor_list
+    assert editor_import.status_code == 403
+    assert import_url in admin_list
+    assert reverse("admin:plans_activity_export") in editor_list
