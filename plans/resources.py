@@ -29,6 +29,7 @@ from strategies.models import (
     SuccessFactor,
 )
 
+from . import indicator_cells
 from .import_widgets import (
     CachedLookupWidget,
     CachedManyWidget,
@@ -44,9 +45,26 @@ from .models import (
     ActivityPlan,
     ActivityStatus,
     ActivityType,
+    Indicator,
 )
 
 LIST_SEPARATOR = "; "
+
+
+class IndicatorsField(fields.Field):
+    """The indicators cell: compared and shown as text, written after the activity is saved."""
+
+    def get_value(self, instance):
+        imported = getattr(instance, "_imported_indicators", None)
+        if imported is not None:
+            return indicator_cells.render_all(imported)
+        return indicator_cells.render_all(instance.indicators.all()) if instance.pk else ""
+
+    def save(self, instance, row, is_m2m=False, **kwargs):
+        instance._imported_indicators = indicator_cells.parse(row.get(self.column_name))
+
+    def export(self, instance, **kwargs):
+        return self.get_value(instance)
 
 
 def column(name: str, label, *, readonly: bool = False) -> fields.Field:
@@ -67,8 +85,7 @@ class ActivityResource(resources.ModelResource):
     planned_end = column("planned_end", _("Planned end"))
     schedule_note = column("schedule_note", _("Schedule note"))
     measurability = column("measurability", _("Measurability"))
-    # Export only for now: indicators are edited in the admin.
-    indicators = column("indicators", _("Indicators"), readonly=True)
+    indicators = IndicatorsField(attribute="indicators", column_name=_("Indicators"))
     status = column("status", _("Status"))
     success_factors = column("success_factors", _("Critical success factors"))
     programme_goals = column("programme_goals", _("Programme goals"))
@@ -236,6 +253,41 @@ class ActivityResource(resources.ModelResource):
     def before_save_instance(self, instance, row, **kwargs):
         instance._history_user = self.user
 
+    def after_save_instance(self, instance, row, **kwargs):
+        specs = getattr(instance, "_imported_indicators", None)
+        if specs is None:
+            return
+        existing = {indicator.name: indicator for indicator in instance.indicators.all()}
+        wanted = {spec.name for spec in specs}
+        errors = []
+        for position, spec in enumerate(specs, start=1):
+            indicator = existing.get(spec.name) or Indicator(activity=instance, name=spec.name)
+            values = {
+                "position": position,
+                "unit": spec.unit,
+                "baseline_value": spec.baseline_value,
+                "baseline_year": spec.baseline_year,
+                "target_value": spec.target_value,
+                "target_year": spec.target_year,
+            }
+            if indicator.pk and all(getattr(indicator, k) == v for k, v in values.items()):
+                continue
+            for key, value in values.items():
+                setattr(indicator, key, value)
+            try:
+                indicator.full_clean(exclude=["activity"])
+            except ValidationError as error:
+                errors += [f"{spec.name}: {message}" for message in error.messages]
+                continue
+            indicator._history_user = self.user
+            indicator.save()
+        if errors:
+            raise ValidationError({"indicators": errors})
+        for name, indicator in existing.items():
+            if name not in wanted:
+                indicator._history_user = self.user
+                indicator.delete()
+
     @classmethod
     def export_queryset(cls, activities: QuerySet[Activity]) -> QuerySet[Activity]:
         """Everything a row shows, in a fixed number of queries whatever the plan's size."""
@@ -292,7 +344,7 @@ class ActivityResource(resources.ModelResource):
         return activity.planned_end
 
     def dehydrate_indicators(self, activity: Activity) -> str:
-        return LIST_SEPARATOR.join(indicator_summary(i) for i in activity.indicators.all())
+        return indicator_cells.render_all(activity.indicators.all())
 
     def dehydrate_success_factors(self, activity: Activity) -> str:
         return LIST_SEPARATOR.join(factor.title for factor in activity.success_factors.all())
@@ -314,22 +366,6 @@ class ActivityResource(resources.ModelResource):
             )
         )
         return full_name or getattr(activity, "last_changed_by_username", "") or ""
-
-
-def indicator_summary(indicator) -> str:
-    """“Andel trygga (%): 58 (2022) → 70 (2026)” — one readable cell per indicator."""
-    unit = f" ({indicator.unit})" if indicator.unit else ""
-
-    def value(number, year):
-        if number is None:
-            return "–"
-        shown = format(number.normalize(), "f").replace(".", ",")
-        return f"{shown} ({year})" if year else shown
-
-    return (
-        f"{indicator.name}{unit}: {value(indicator.baseline_value, indicator.baseline_year)}"
-        f" → {value(indicator.target_value, indicator.target_year)}"
-    )
 
 
 def export_activities_workbook(

@@ -222,3 +222,39 @@ def test_organisations_by_short_name_and_strategy_by_title(declaration, importer
         "Hyresbostäder i Norrköping",
         "Polismyndigheten",
     ]
+
+
+def test_indicator_cell_round_trips_and_accepts_decimal_commas(declaration, importer):
+    workbook = exported_sheet(declaration)
+    sheet = workbook.active
+    cell = sheet.cell(row_of(sheet, "1.3.1"), columns(sheet)["Indikatorer"])
+    assert cell.value == "Trygga boende (%): 58,5 (2022) → 1500"
+    cell.value = "Trygga boende (%): 60,25 (2023) → 75 (2026); Nya besökare (st): – → 1 200 (2026)"
+
+    outcome = run_import(declaration, workbook, importer)
+
+    assert outcome.ok, outcome.problems
+    activity = Activity.objects.get(reference_code="1.3.1")
+    indicators = {i.name: i for i in activity.indicators.all()}
+    assert str(indicators["Trygga boende"].baseline_value) == "60.25"
+    assert indicators["Trygga boende"].target_year == 2026
+    assert str(indicators["Nya besökare"].target_value) == "1200.00"
+    assert indicators["Nya besökare"].baseline_value is None
+    assert indicators["Nya besökare"].history.first().history_user == importer
+
+
+def test_bad_indicator_cells_are_reported_in_their_column(declaration, importer):
+    workbook = exported_sheet(declaration)
+    sheet = workbook.active
+    row = row_of(sheet, "1.3.1")
+    sheet.cell(row, columns(sheet)["Indikatorer"]).value = "Trygga boende (%): mycket (2022) → 75"
+    other = row_of(sheet, "1.1.1")
+    sheet.cell(other, columns(sheet)["Indikatorer"]).value = "Besök: 10 → 20 (2015)"
+
+    outcome = run_import(declaration, workbook, importer)
+    text = "\n".join(outcome.problems)
+
+    assert not outcome.ok
+    assert f"Rad {row}, kolumn ”Indikatorer”: Indikatorn ”Trygga boende”: ”mycket”" in text
+    assert f"Rad {other}, kolumn ”Indikatorer”: Besök: Målåret 2015 ligger utanför" in text
+    assert not Activity.objects.get(reference_code="1.1.1").indicators.exists()

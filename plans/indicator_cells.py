@@ -1,0 +1,97 @@
+"""An activity's indicators as one readable spreadsheet cell, written and read back.
+
+“Andel trygga (%): 58,5 (2022) → 70 (2026); Besök per månad: 120 (2024) → 300 (2026)”
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.utils.translation import gettext as _
+
+SEPARATOR = "; "
+ITEM = re.compile(
+    r"^(?P<name>.+?)(?:\s*\((?P<unit>[^()]*)\))?\s*:\s*(?P<baseline>.*?)\s*(?:→|->)\s*(?P<target>.*)$"
+)
+VALUE = re.compile(r"^(?P<number>[^()]*?)\s*(?:\((?P<year>\d{4})\))?$")
+EMPTY = {"", "–", "-", "—"}
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    name: str
+    unit: str = ""
+    baseline_value: Decimal | None = None
+    baseline_year: int | None = None
+    target_value: Decimal | None = None
+    target_year: int | None = None
+
+
+def render(indicator) -> str:
+    """One indicator (a model instance or an `IndicatorSpec`) as text."""
+    unit = f" ({indicator.unit})" if indicator.unit else ""
+
+    def value(number, year):
+        if number is None:
+            return "–"
+        shown = format(Decimal(number).normalize(), "f").replace(".", ",")
+        return f"{shown} ({year})" if year else shown
+
+    return (
+        f"{indicator.name}{unit}: {value(indicator.baseline_value, indicator.baseline_year)}"
+        f" → {value(indicator.target_value, indicator.target_year)}"
+    )
+
+
+def render_all(indicators) -> str:
+    return SEPARATOR.join(render(indicator) for indicator in indicators)
+
+
+def parse(text) -> list[IndicatorSpec]:
+    """Read a cell back; raises ValueError with a Swedish message naming the bad part."""
+    specs = []
+    for part in re.split(r"\s*;\s*", str(text or "").strip()):
+        if not part:
+            continue
+        match = ITEM.match(part)
+        if not match:
+            raise ValueError(
+                _(
+                    "“%(part)s” is not an indicator. Write it as “Name (unit): baseline (year) → "
+                    "target (year)”, e.g. “Besök per månad (st): 120 (2024) → 300 (2026)”."
+                )
+                % {"part": part}
+            )
+        name = match["name"].strip()
+        baseline, baseline_year = _value(match["baseline"], name)
+        target, target_year = _value(match["target"], name)
+        specs.append(
+            IndicatorSpec(
+                name=name,
+                unit=(match["unit"] or "").strip(),
+                baseline_value=baseline,
+                baseline_year=baseline_year,
+                target_value=target,
+                target_year=target_year,
+            )
+        )
+    return specs
+
+
+def _value(text: str, name: str) -> tuple[Decimal | None, int | None]:
+    match = VALUE.match(text.strip())
+    number = (match["number"] if match else text).strip()
+    year = int(match["year"]) if match and match["year"] else None
+    if number in EMPTY:
+        return None, year
+    # Swedish decimal comma, and spaces as thousands separators (“1 500,5”).
+    cleaned = number.replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    try:
+        return Decimal(cleaned), year
+    except InvalidOperation:
+        raise ValueError(
+            _("Indicator “%(name)s”: “%(value)s” is not a number.")
+            % {"name": name, "value": number}
+        ) from None
