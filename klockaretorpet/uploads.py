@@ -112,6 +112,18 @@ def _sniff_kind(uploaded_file, name: str) -> str:
     uploaded_file.seek(0)
     if zipfile.is_zipfile(uploaded_file):
         if _is_xlsx_archive(uploaded_file):
+            if _unpacked_size(uploaded_file) > _max_unpacked_bytes():
+                # A few megabytes of zip can unpack to gigabytes (a zip bomb); openpyxl would
+                # try to hold it all in memory.
+                raise ValidationError(
+                    _(
+                        "The file “%(name)s” unpacks to far more data than a spreadsheet of "
+                        "its size holds, so the portal does not open it. Save the sheet from "
+                        "Excel as an Excel workbook (.xlsx) and try again."
+                    ),
+                    code="unpacks_too_large",
+                    params={"name": name},
+                )
             return SpreadsheetKind.XLSX
         # Word, PowerPoint and OpenDocument files are ZIP archives too; renamed, they look like
         # a workbook to everything but this check.
@@ -148,6 +160,21 @@ def _is_xlsx_archive(uploaded_file) -> bool:
     except (zipfile.BadZipFile, OSError, ValueError):
         return False
     return members >= XLSX_REQUIRED_MEMBERS
+
+
+def _unpacked_size(uploaded_file) -> int:
+    uploaded_file.seek(0)
+    with zipfile.ZipFile(uploaded_file) as archive:
+        return sum(member.file_size for member in archive.infolist())
+
+
+def _max_unpacked_bytes() -> int:
+    # Real workbooks compress about 5–10 times; 40 times the upload limit leaves ample room.
+    return getattr(
+        settings,
+        "UPLOAD_MAX_UNPACKED_BYTES",
+        40 * getattr(settings, "UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES),
+    )
 
 
 def _is_csv_text(head: bytes, *, complete: bool) -> bool:

@@ -84,8 +84,12 @@ class ActivityImportMixin(ImportMixin):
 
     def add_data_read_fail_error_to_form(self, form, e):
         if isinstance(e, ValidationError):
-            for message in e.messages:
-                form.add_error("import_file", message)
+            # The reader only saw the stored bytes; name the file the user chose.
+            upload = form.cleaned_data.get("import_file")
+            for error in e.error_list:
+                if upload is not None and error.params and "name" in error.params:
+                    error.params = {**error.params, "name": upload.name}
+                form.add_error("import_file", error.message % (error.params or {}))
         else:
             super().add_data_read_fail_error_to_form(form, e)
 

@@ -431,6 +431,9 @@ def describe_problems(result, resource: ActivityResource) -> list[str]:
     """Every problem of the file, each naming the sheet row and the column, in Swedish."""
     columns = {field.attribute: str(field.column_name) for field in resource.fields.values()}
     problems = [_("The file: %(error)s") % {"error": error.error} for error in result.base_errors]
+    if problems:
+        # A file with wrong columns makes every row wrong too; the file's problem is the news.
+        return problems
     for number, errors in result.row_errors():
         for error in errors:
             problems.append(_("Row %(row)d: %(error)s") % {"row": number + 1, "error": error.error})

@@ -235,3 +235,19 @@ def test_validator_can_be_serialised_into_a_migration():
         {},
     )
     assert SpreadsheetUploadValidator() == SpreadsheetUploadValidator()
+
+
+def test_zip_bomb_dressed_as_a_workbook_is_refused_before_unpacking(settings):
+    settings.UPLOAD_MAX_BYTES = 1024 * 1024
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        # 60 MB of zeros compress to about 60 kB.
+        archive.writestr("xl/sharedStrings.xml", b"\0" * (60 * 1024 * 1024))
+    bomb = upload("bomb.xlsx", buffer.getvalue())
+
+    error = rejection(bomb)
+
+    assert error.code == "unpacks_too_large"
+    assert "bomb.xlsx" in error.messages[0]

@@ -1,6 +1,7 @@
 import io
 import re
 
+import openpyxl
 import pytest
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -121,3 +122,13 @@ def test_only_plan_admins_see_the_import_button_or_page(client, declaration, dja
     assert editor_import.status_code == 403
     assert import_url in admin_list
     assert reverse("admin:plans_activity_export") in editor_list
+
+
+def test_unreadable_workbook_message_names_the_uploaded_file(admin_client, declaration):
+    workbook = openpyxl.Workbook()
+    workbook.active["A1"] = "Referenskod"
+    workbook.active["A2"] = "=1+1"  # a formula never calculated
+    response = preview(admin_client, declaration, workbook, name="min-plan.xlsx")
+    page = response.content.decode()
+    assert "Filen ”min-plan.xlsx” har formler som aldrig har räknats ut" in page
+    assert "A2" in page

@@ -258,3 +258,13 @@ def test_bad_indicator_cells_are_reported_in_their_column(declaration, importer)
     assert f"Rad {row}, kolumn ”Indikatorer”: Indikatorn ”Trygga boende”: ”mycket”" in text
     assert f"Rad {other}, kolumn ”Indikatorer”: Besök: Målåret 2015 ligger utanför" in text
     assert not Activity.objects.get(reference_code="1.1.1").indicators.exists()
+
+
+def test_wrong_columns_are_reported_once_for_the_file_not_per_row(declaration, importer):
+    workbook = exported_sheet(declaration)
+    sheet = workbook.active
+    sheet.cell(1, columns(sheet)["Strategi"]).value = "Stratgi"
+
+    outcome = run_import(declaration, workbook, importer)
+
+    assert len(outcome.problems) == 1
