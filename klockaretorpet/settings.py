@@ -205,6 +205,8 @@ CONTENT_SECURITY_POLICY = {
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_IMPORT_IGNORE_BLANK_LINES = True
+# The most rows one import may hold (a plan has hundreds; this only stops runaway files).
+IMPORT_MAX_ROWS = int(os.environ.get("DJANGO_IMPORT_MAX_ROWS", "20000"))
 
 # One size limit for every upload (Excel import); keep the reverse proxy's limit in step
 # (nginx: client_max_body_size 6m;).

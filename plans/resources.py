@@ -391,6 +391,7 @@ class ImportOutcome:
     result: Any
     problems: list[str]
     counts: dict[str, int]
+    changes: list[str]
 
     @property
     def ok(self) -> bool:
@@ -411,9 +412,46 @@ def import_activities(
         dry_run=dry_run,
         use_transactions=True,
         rollback_on_validation_errors=True,
+        retain_instance_in_row_result=True,
         user=user,
     )
-    return ImportOutcome(result, describe_problems(result, resource), count_rows(result))
+    return ImportOutcome(
+        result,
+        describe_problems(result, resource),
+        count_rows(result),
+        describe_changes(result, resource),
+    )
+
+
+def describe_changes(result, resource: ActivityResource) -> list[str]:
+    """“Rad 4 (1.1.1): Aktivitet: ”gammal” → ”ny”” for every new or changed row."""
+    lines = []
+    import_fields = resource.get_import_fields()
+    for number, row in enumerate(result.rows, start=1):
+        if row.import_type == RowResult.IMPORT_TYPE_NEW and row.instance is not None:
+            lines.append(
+                _("Row %(row)d: new activity %(code)s “%(title)s”")
+                % {
+                    "row": number + 1,
+                    "code": row.instance.reference_code,
+                    "title": row.instance.title,
+                }
+            )
+        elif row.import_type == RowResult.IMPORT_TYPE_UPDATE and row.original is not None:
+            changes = []
+            for field in import_fields:
+                before, after = field.export(row.original), field.export(row.instance)
+                if before != after:
+                    changes.append(f"{field.column_name}: ”{before}” → ”{after}”")
+            lines.append(
+                _("Row %(row)d (%(code)s): %(changes)s")
+                % {
+                    "row": number + 1,
+                    "code": row.instance.reference_code,
+                    "changes": "; ".join(changes),
+                }
+            )
+    return lines
 
 
 def count_rows(result) -> dict[str, int]:

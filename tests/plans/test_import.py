@@ -195,7 +195,10 @@ def test_command_previews_then_imports_with_the_user(declaration, importer, tmp_
 
     assert Activity.objects.get(reference_code="1.1.1").title == "Via kommandot"
     assert Activity.objects.get(reference_code="1.1.1").history.first().history_user == importer
-    assert "Skulle importeras: 0 nya, 1 ändrade" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "Skulle importeras: 0 nya, 1 ändrade" in printed
+    assert "(1.1.1): Aktivitet: ”Fysiska åtgärder" in printed
+    assert "→ ”Via kommandot”" in printed
 
 
 def test_command_refuses_a_renamed_pdf(declaration, tmp_path):
@@ -268,3 +271,11 @@ def test_wrong_columns_are_reported_once_for_the_file_not_per_row(declaration, i
     outcome = run_import(declaration, workbook, importer)
 
     assert len(outcome.problems) == 1
+
+
+def test_more_rows_than_the_limit_are_refused(declaration, importer, settings):
+    settings.IMPORT_MAX_ROWS = 3
+
+    outcome = run_import(declaration, exported_sheet(declaration), importer)
+
+    assert outcome.problems == ["Filen: Filen har 5 rader; högst 3 kan importeras på en gång."]

@@ -56,5 +56,7 @@ class Command(BaseCommand):
             for problem in outcome.problems:
                 self.stderr.write(problem)
             raise CommandError(f"Inget importerades ({summary}).")
+        for change in outcome.changes:
+            self.stdout.write(change)
         verb = "Skulle importeras" if dry_run else "Importerat"
         self.stdout.write(f"{verb}: {summary}.")
