@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from klockaretorpet.xlsx import write_workbook
 from plans.models import Activity, ActivityStatus
 from plans.resources import ActivityResource, export_activities_workbook
 from tests.factories import ActivityFactory, IndicatorFactory, OrganisationFactory
@@ -128,9 +129,9 @@ def test_formula_looking_text_comes_back_as_plain_text(dangerous):
 
 
 def test_nul_characters_are_dropped_rather_than_breaking_the_file():
-    activity = ActivityFactory(title="\x00=1+1 dold")
-    _name, content = export_activities_workbook(Activity.objects.all(), declaration_slug="x")
-    cell = rows_by_code(read(content))[activity.reference_code]["Aktivitet"]
+    # PostgreSQL stores no NUL, but a SQLite database or a resource's own value could hold one.
+    content = write_workbook(["Aktivitet"], [["\x00=1+1 dold"]])
+    cell = read(content)["A2"]
     assert cell.value == "=1+1 dold"
     assert cell.data_type == "s"
 

@@ -3,6 +3,7 @@ import io
 
 import openpyxl
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.utils import timezone
@@ -279,3 +280,12 @@ def test_more_rows_than_the_limit_are_refused(declaration, importer, settings):
     outcome = run_import(declaration, exported_sheet(declaration), importer)
 
     assert outcome.problems == ["Filen: Filen har 5 rader; högst 3 kan importeras på en gång."]
+
+
+def test_a_csv_with_nul_bytes_is_refused_before_anything_is_read(declaration):
+    # PostgreSQL text cannot hold NUL; such a "CSV" is binary data anyway.
+    text = "Referenskod;Strategi;Aktivitet;Status\r\n;3.3;Skylt\x00ning;planerad\r\n"
+    upload = SimpleUploadedFile("aktiviteter.csv", text.encode("utf-8"))
+
+    with pytest.raises(ValidationError, match="varken en Excelarbetsbok"):
+        read_activity_sheet(upload)
