@@ -42,12 +42,13 @@ def write_workbook(
         cell.font = Font(bold=True)
         cell.alignment = Alignment(vertical="top", wrap_text=True)
     widths = [len(str(header)) for header in headers]
-    for values in rows:
-        sheet.append([None] * len(values))
-        row_number = sheet.max_row
+    month = [header in month_columns for header in headers]
+    # Counted, not read from sheet.max_row, which scans every cell on each call.
+    for row_number, values in enumerate(rows, start=2):
         for index, value in enumerate(values):
-            cell = sheet.cell(row=row_number, column=index + 1)
-            _write_cell(cell, value, month=headers[index] in month_columns)
+            if value is None or value == "":
+                continue
+            _write_cell(sheet.cell(row=row_number, column=index + 1), value, month=month[index])
             widths[index] = max(widths[index], _display_width(value))
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = min(width + 2, MAX_COLUMN_WIDTH)
@@ -60,8 +61,6 @@ def write_workbook(
 
 
 def _write_cell(cell, value, *, month: bool) -> None:
-    if value is None or value == "":
-        return
     if isinstance(value, datetime.datetime):
         cell.value = value.replace(tzinfo=None)
         cell.number_format = DATETIME_FORMAT

@@ -124,9 +124,9 @@ class CachedManyWidget(CachedLookupWidget, widgets.ManyToManyWidget):
 
     def clean(self, value, row=None, **kwargs):
         if value is None or str(value).strip() == "":
-            return self.model.objects.none()
-        found = [self.find(name) for name in LIST_SPLIT.split(str(value).strip()) if name]
-        return self.model.objects.filter(pk__in=[item.pk for item in found])
+            return []
+        # The objects themselves, already at hand: no query per row.
+        return [self.find(name) for name in LIST_SPLIT.split(str(value).strip()) if name]
 
     def render(self, value, obj=None, **kwargs):
         items = value.all() if hasattr(value, "all") else (value or [])

@@ -188,7 +188,14 @@ class ActivityResource(resources.ModelResource):
         return [field for field in super().get_import_fields() if not field.readonly]
 
     def get_queryset(self):
-        return Activity.objects.filter(plan=self.plan).select_related("strategy__goal")
+        # Everything the row comparison and the preview read, fetched once for the whole file.
+        return (
+            Activity.objects.filter(plan=self.plan)
+            .select_related("plan", "strategy__goal", "lead_organisation")
+            .prefetch_related(
+                "co_organisations", "success_factors", "programme_goals", "indicators"
+            )
+        )
 
     def init_instance(self, row=None):
         return Activity(plan=self.plan)
@@ -261,9 +268,10 @@ class ActivityResource(resources.ModelResource):
         wanted = {spec.name for spec in specs}
         errors = []
         for position, spec in enumerate(specs, start=1):
-            indicator = existing.get(spec.name) or Indicator(activity=instance, name=spec.name)
+            indicator = existing.get(spec.name) or Indicator(
+                activity=instance, name=spec.name, position=position
+            )
             values = {
-                "position": position,
                 "unit": spec.unit,
                 "baseline_value": spec.baseline_value,
                 "baseline_year": spec.baseline_year,
