@@ -16,7 +16,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
-from import_export import fields, resources
+from import_export import fields, resources, widgets
 from import_export.instance_loaders import CachedInstanceLoader
 from import_export.results import RowResult
 
@@ -256,6 +256,36 @@ class ActivityResource(resources.ModelResource):
                     "date": date_format(when, "j F Y"),
                 }
             )
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        errors = dict(import_validation_errors or {})
+        # The widgets hand over objects they looked up themselves, so Django's per-row
+        # "does this foreign key exist" queries would only repeat that work.
+        # (The plan stays checked: its unique reference codes depend on it.)
+        for name in ("strategy", "lead_organisation"):
+            errors.setdefault(name, [])
+        try:
+            instance.full_clean(exclude=errors.keys(), validate_unique=validate_unique)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        errors = {name: messages for name, messages in errors.items() if messages}
+        if errors:
+            raise ValidationError(errors)
+
+    def save_m2m(self, instance, row, **kwargs):
+        # Only relations whose cell changed: `.set()` reads the current links even when nothing
+        # changes, and writes a history record for every change.
+        if self._is_dry_run(kwargs) and not self._is_using_transactions(kwargs):
+            return
+        for field in self.get_import_fields():
+            if not isinstance(field.widget, widgets.ManyToManyWidget):
+                continue
+            if field.column_name not in row:
+                continue
+            wanted = {item.pk for item in field.clean(row)}
+            current = {item.pk for item in getattr(instance, field.attribute).all()}
+            if wanted != current:
+                getattr(instance, field.attribute).set(list(wanted))
 
     def before_save_instance(self, instance, row, **kwargs):
         instance._history_user = self.user

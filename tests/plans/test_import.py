@@ -289,3 +289,21 @@ def test_a_csv_with_nul_bytes_is_refused_before_anything_is_read(declaration):
 
     with pytest.raises(ValidationError, match="varken en Excelarbetsbok"):
         read_activity_sheet(upload)
+
+
+def test_two_new_rows_with_the_same_code_are_refused_by_name(declaration, importer):
+    workbook = exported_sheet(declaration)
+    sheet = workbook.active
+    col = columns(sheet)
+    for offset in (1, 2):
+        row = sheet.max_row + 1
+        sheet.cell(row, col["Referenskod"]).value = "2.2.7"
+        sheet.cell(row, col["Strategi"]).value = "2.2"
+        sheet.cell(row, col["Aktivitet"]).value = f"Dubblett {offset}"
+        sheet.cell(row, col["Status"]).value = "planerad"
+
+    outcome = run_import(declaration, workbook, importer)
+
+    assert not outcome.ok
+    assert any("har redan den här referenskoden" in problem for problem in outcome.problems)
+    assert not Activity.objects.filter(title__startswith="Dubblett").exists()
