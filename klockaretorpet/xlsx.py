@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from import_export.formats.base_formats import XLSX
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
@@ -34,30 +35,45 @@ def write_workbook(
     month_columns: frozenset[str] = frozenset(),
 ) -> bytes:
     """An .xlsx with a bold, frozen header row, sensible widths and every text cell inert."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _sheet_title(sheet_title)
-    sheet.append([str(header) for header in headers])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(vertical="top", wrap_text=True)
+    # Write-only mode streams rows to the file instead of keeping a cell object per value;
+    # column widths must then be known first, so they are measured in a pass of their own.
     widths = [len(str(header)) for header in headers]
-    month = [header in month_columns for header in headers]
-    # Counted, not read from sheet.max_row, which scans every cell on each call.
-    for row_number, values in enumerate(rows, start=2):
+    for values in rows:
         for index, value in enumerate(values):
-            if value is None or value == "":
-                continue
-            _write_cell(sheet.cell(row=row_number, column=index + 1), value, month=month[index])
             widths[index] = max(widths[index], _display_width(value))
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_sheet_title(sheet_title))
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = min(width + 2, MAX_COLUMN_WIDTH)
     sheet.freeze_panes = "A2"
     if rows:
-        sheet.auto_filter.ref = sheet.dimensions
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
+    header_cells = []
+    for header in headers:
+        cell = WriteOnlyCell(sheet, value=str(header))
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(vertical="top", wrap_text=True)
+        header_cells.append(cell)
+    sheet.append(header_cells)
+    month = [header in month_columns for header in headers]
+    for values in rows:
+        sheet.append(
+            [_cell(sheet, value, month=month[index]) for index, value in enumerate(values)]
+        )
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _cell(sheet, value, *, month: bool):
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and not value.startswith(FORMULA_TRIGGERS) and "\n" not in value:
+        # The common case, plain text: no cell object needed.
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    cell = WriteOnlyCell(sheet)
+    _write_cell(cell, value, month=month)
+    return cell
 
 
 def _write_cell(cell, value, *, month: bool) -> None:
