@@ -75,11 +75,6 @@ def organisation_ids_of(user) -> frozenset[int]:
     return user._plan_organisation_ids
 
 
-def organisation_of(user) -> Organisation | None:
-    membership = Membership.objects.filter(user=user).select_related("organisation").first()
-    return membership.organisation if membership else None
-
-
 def can_view(user, obj: Model | type[Model] | None = None) -> bool:
     return role_of(user) is not None
 

@@ -44,6 +44,10 @@ class ActivityPlanQuerySet(models.QuerySet):
             "-created_at",
         )
 
+    def current(self) -> ActivityPlan | None:
+        """The plan people mean by “the activity plan” of a declaration."""
+        return self.current_first().first()
+
 
 class ActivityPlanManager(models.Manager.from_queryset(ActivityPlanQuerySet)):
     def get_by_natural_key(self, declaration_slug: str, name: str):
@@ -488,11 +492,6 @@ class Activity(VersionedModel):
     @property
     def activity_type_short_label(self) -> str:
         return ActivityType(self.activity_type).short_label if self.activity_type else ""
-
-    @property
-    def responsible_organisations(self) -> list[Organisation]:
-        lead = [self.lead_organisation] if self.lead_organisation else []
-        return lead + [org for org in self.co_organisations.all() if org != self.lead_organisation]
 
 
 class Indicator(models.Model):

@@ -133,7 +133,7 @@ class ActivityResource(resources.ModelResource):
         self.user = user
         self.plan = None
         if declaration is not None:
-            self.plan = ActivityPlan.objects.filter(declaration=declaration).current_first().first()
+            self.plan = ActivityPlan.objects.filter(declaration=declaration).current()
             self._bind_widgets(declaration)
 
     def _bind_widgets(self, declaration: IntentDeclaration) -> None:

@@ -22,7 +22,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Avsiktsförklaringen ”{declaration}” finns inte. Kända: {known}."
             ) from None
-        plan = ActivityPlan.objects.filter(declaration=intent).current_first().first()
+        plan = ActivityPlan.objects.filter(declaration=intent).current()
         if plan is None:
             raise CommandError(f"Avsiktsförklaringen ”{declaration}” har ingen aktivitetsplan.")
         name, content = export_activities_workbook(
