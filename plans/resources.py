@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 from import_export.instance_loaders import CachedInstanceLoader
@@ -49,6 +50,13 @@ from .models import (
 )
 
 LIST_SEPARATOR = "; "
+
+
+@dataclass(frozen=True)
+class CellChange:
+    column: str
+    before: str
+    after: str
 
 
 class IndicatorsField(fields.Field):
@@ -119,6 +127,10 @@ class ActivityResource(resources.ModelResource):
         )
         import_id_fields = ("reference_code",)
         instance_loader_class = CachedInstanceLoader
+        # The library's diff deep-copies every activity (dropping its prefetched relations, so
+        # each copy re-queries them) and renders every cell twice; the resource keeps its own
+        # cell-level diff instead (`_cells_before` / `skip_row` / `after_import_row`).
+        skip_diff = True
         skip_unchanged = True
         report_skipped = True
         clean_model_instances = True
@@ -129,9 +141,16 @@ class ActivityResource(resources.ModelResource):
 
     def __init__(self, *, declaration: IntentDeclaration | None = None, user=None, **kwargs):
         super().__init__(**kwargs)
+        # Headers in the language of this request, translated once: a lazy column name would
+        # be translated again at every comparison with a row's keys.
+        for field in self.fields.values():
+            field.column_name = str(field.column_name)
         self.declaration = declaration
         self.user = user
         self.plan = None
+        # (cells before, cells after) of the row being imported, for its diff.
+        self._row_cells = None
+        self._repeated_codes: dict[int, int] = {}
         if declaration is not None:
             self.plan = ActivityPlan.objects.filter(declaration=declaration).current()
             self._bind_widgets(declaration)
@@ -232,71 +251,206 @@ class ActivityResource(resources.ModelResource):
             )
         if not len(dataset):
             raise ValueError(_("The sheet has no rows below the header row."))
+        self._repeated_codes = self._repeated_codes_of(dataset)
+
+    def _repeated_codes_of(self, dataset) -> dict[int, int]:
+        """{row number: the earlier row with the same code}. Two rows with one code would both
+        change the same activity, the second silently undoing the first; checked for the file
+        at once, so that no row needs a uniqueness query of its own."""
+        header = str(self.fields["reference_code"].column_name)
+        first_row: dict[str, int] = {}
+        repeated = {}
+        for number, code in enumerate(dataset[header], start=1):
+            code = "" if code is None else str(code).strip()
+            if not code:
+                continue
+            if code in first_row:
+                repeated[number] = first_row[code]
+            else:
+                first_row[code] = number
+        return repeated
 
     def after_init_instance(self, instance, new, row, **kwargs):
+        self._row_cells = None
+        earlier = self._repeated_codes.get(kwargs.get("row_number"))
+        if earlier is not None:
+            raise ValidationError(
+                {
+                    "reference_code": _(
+                        "Another activity in this plan already has this reference code: "
+                        "%(code)s is on row %(row)d too."
+                    )
+                    % {
+                        "code": str(row[str(self.fields["reference_code"].column_name)]).strip(),
+                        "row": earlier + 1,
+                    }
+                }
+            )
         if new:
             return
         exported = row.get(str(self.fields["last_changed"].column_name))
-        if not isinstance(exported, datetime.datetime):
-            return
-        current = timezone.localtime(instance.updated_at).replace(tzinfo=None)
-        # Excel keeps milliseconds at best; a second's slack tells “same save” from “later”.
-        if current - exported > datetime.timedelta(seconds=1):
-            who, when = last_change(instance) or (_("someone else"), current)
-            raise ValidationError(
-                _(
-                    "Activity %(code)s was changed by %(who)s at %(time)s on %(date)s, after the "
-                    "file was exported. Export the plan again and make your changes in the new "
-                    "file."
+        if isinstance(exported, datetime.datetime):
+            current = timezone.localtime(instance.updated_at).replace(tzinfo=None)
+            # Excel keeps milliseconds at best; a second's slack tells “same save” from “later”.
+            if current - exported > datetime.timedelta(seconds=1):
+                who, when = last_change(instance) or (_("someone else"), current)
+                raise ValidationError(
+                    _(
+                        "Activity %(code)s was changed by %(who)s at %(time)s on %(date)s, after "
+                        "the file was exported. Export the plan again and make your changes in "
+                        "the new file."
+                    )
+                    % {
+                        "code": instance.reference_code,
+                        "who": who,
+                        "time": date_format(when, "H:i"),
+                        "date": date_format(when, "j F Y"),
+                    }
                 )
-                % {
-                    "code": instance.reference_code,
-                    "who": who,
-                    "time": date_format(when, "H:i"),
-                    "date": date_format(when, "j F Y"),
-                }
-            )
+        # The activity's cells as the database has them, read before the row touches it.
+        instance._cells_before = self._cells(instance)
+
+    def import_instance(self, instance, row, **kwargs):
+        # The library reads many-to-many cells only when saving; they are read here with the
+        # other cells so that an unknown name is reported for its column like any other.
+        errors = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        instance._imported_m2m = {}
+        for field in self._m2m_fields():
+            if field.column_name not in row:
+                continue
+            try:
+                instance._imported_m2m[field.attribute] = field.clean(row)
+            except ValueError as error:
+                errors[field.attribute] = [ValidationError(str(error), code="invalid")]
+        if errors:
+            raise ValidationError(errors)
+
+    def _m2m_fields(self) -> list[fields.Field]:
+        return [
+            field
+            for field in self.get_import_fields()
+            if isinstance(field.widget, widgets.ManyToManyWidget)
+        ]
+
+    def _cells(self, instance: Activity) -> dict[str, str]:
+        """The import columns as the sheet shows them. Many-to-many cells come from the row
+        when it has them (they are written only after the save)."""
+        imported_m2m = getattr(instance, "_imported_m2m", {})
+        cells = {}
+        for field in self.get_import_fields():
+            name = str(field.column_name)
+            if field.attribute in imported_m2m:
+                cells[name] = field.widget.render(imported_m2m[field.attribute])
+            elif instance.pk is None and isinstance(field.widget, widgets.ManyToManyWidget):
+                cells[name] = ""
+            else:
+                cells[name] = field.export(instance)
+        return cells
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        if import_validation_errors:
+            return False
+        before = getattr(instance, "_cells_before", None)
+        after = self._cells(instance)
+        self._row_cells = (before, after)
+        return before == after
+
+    def after_import_row(self, row, row_result, **kwargs):
+        """The preview's diff: what each changed cell was and becomes."""
+        if self._row_cells is None:
+            return
+        before, after = self._row_cells
+        self._row_cells = None
+        row_result.cell_changes = [
+            CellChange(column, before[column], value)
+            for column, value in after.items()
+            if before is not None and before[column] != value
+        ]
+        row_result.diff = [
+            format_html("<del>{}</del> <ins>{}</ins>", before[column], value)
+            if before is not None and before[column] != value
+            else value
+            for column, value in after.items()
+        ]
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         errors = dict(import_validation_errors or {})
-        # The widgets hand over objects they looked up themselves, so Django's per-row
-        # "does this foreign key exist" queries would only repeat that work.
-        # (The plan stays checked: its unique reference codes depend on it.)
-        for name in ("strategy", "lead_organisation"):
+        # The widgets hand over objects they looked up themselves and the plan is the
+        # resource's own, so Django's per-row "does this foreign key exist" queries would only
+        # repeat that work.
+        for name in ("plan", "strategy", "lead_organisation"):
             errors.setdefault(name, [])
         try:
-            instance.full_clean(exclude=errors.keys(), validate_unique=validate_unique)
+            # Uniqueness needs no query per row: a row's code is the key it was matched on, and
+            # `before_import` refuses a file that repeats a code. The date check constraint is
+            # `Activity.clean`'s too; the database still enforces both when saving.
+            instance.full_clean(
+                exclude=errors.keys(), validate_unique=False, validate_constraints=False
+            )
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        try:
+            instance._indicator_writes = self._indicator_writes(instance)
         except ValidationError as error:
             errors = error.update_error_dict(errors)
         errors = {name: messages for name, messages in errors.items() if messages}
         if errors:
             raise ValidationError(errors)
 
+    def save_instance(self, instance, is_create, row, **kwargs):
+        if self._is_dry_run(kwargs) and not is_create:
+            # A changed row in the preview is validated in full already; saving it only to
+            # roll the save back would cost a write and a history record per row. New rows are
+            # saved (and rolled back) so that the preview shows the codes they will get.
+            return
+        super().save_instance(instance, is_create, row, **kwargs)
+
     def save_m2m(self, instance, row, **kwargs):
         # Only relations whose cell changed: `.set()` reads the current links even when nothing
         # changes, and writes a history record for every change.
-        if self._is_dry_run(kwargs) and not self._is_using_transactions(kwargs):
+        if instance.pk is None or not getattr(instance, "_saved_by_import", False):
             return
-        for field in self.get_import_fields():
-            if not isinstance(field.widget, widgets.ManyToManyWidget):
-                continue
-            if field.column_name not in row:
-                continue
-            wanted = {item.pk for item in field.clean(row)}
-            current = {item.pk for item in getattr(instance, field.attribute).all()}
-            if wanted != current:
-                getattr(instance, field.attribute).set(list(wanted))
+        for attribute, wanted in instance._imported_m2m.items():
+            current = {item.pk for item in getattr(instance, attribute).all()}
+            if {item.pk for item in wanted} != current:
+                getattr(instance, attribute).set(wanted)
 
     def before_save_instance(self, instance, row, **kwargs):
         instance._history_user = self.user
 
+    def do_instance_save(self, instance, is_create):
+        super().do_instance_save(instance, is_create)
+        instance._saved_by_import = True
+
     def after_save_instance(self, instance, row, **kwargs):
+        if not getattr(instance, "_saved_by_import", False):
+            return
+        to_save, to_delete = getattr(instance, "_indicator_writes", ([], []))
+        for indicator in to_save:
+            indicator.activity = instance
+            indicator._history_user = self.user
+            indicator.save()
+        for indicator in to_delete:
+            indicator._history_user = self.user
+            indicator.delete()
+
+    def _indicator_writes(self, instance: Activity) -> tuple[list[Indicator], list[Indicator]]:
+        """(indicators to save, indicators to delete) for the row's indicators cell, each
+        validated; raises ValidationError naming the indicator."""
         specs = getattr(instance, "_imported_indicators", None)
         if specs is None:
-            return
-        existing = {indicator.name: indicator for indicator in instance.indicators.all()}
+            return [], []
+        existing = (
+            {indicator.name: indicator for indicator in instance.indicators.all()}
+            if instance.pk
+            else {}
+        )
         wanted = {spec.name for spec in specs}
-        errors = []
+        to_save, errors = [], []
         for position, spec in enumerate(specs, start=1):
             indicator = existing.get(spec.name) or Indicator(
                 activity=instance, name=spec.name, position=position
@@ -317,14 +471,10 @@ class ActivityResource(resources.ModelResource):
             except ValidationError as error:
                 errors += [f"{spec.name}: {message}" for message in error.messages]
                 continue
-            indicator._history_user = self.user
-            indicator.save()
+            to_save.append(indicator)
         if errors:
             raise ValidationError({"indicators": errors})
-        for name, indicator in existing.items():
-            if name not in wanted:
-                indicator._history_user = self.user
-                indicator.delete()
+        return to_save, [item for name, item in existing.items() if name not in wanted]
 
     @classmethod
     def export_queryset(cls, activities: QuerySet[Activity]) -> QuerySet[Activity]:
@@ -464,7 +614,6 @@ def import_activities(
 def describe_changes(result, resource: ActivityResource) -> list[str]:
     """“Rad 4 (1.1.1): Aktivitet: ”gammal” → ”ny”” for every new or changed row."""
     lines = []
-    import_fields = resource.get_import_fields()
     for number, row in enumerate(result.rows, start=1):
         if row.import_type == RowResult.IMPORT_TYPE_NEW and row.instance is not None:
             lines.append(
@@ -475,12 +624,11 @@ def describe_changes(result, resource: ActivityResource) -> list[str]:
                     "title": row.instance.title,
                 }
             )
-        elif row.import_type == RowResult.IMPORT_TYPE_UPDATE and row.original is not None:
-            changes = []
-            for field in import_fields:
-                before, after = field.export(row.original), field.export(row.instance)
-                if before != after:
-                    changes.append(f"{field.column_name}: ”{before}” → ”{after}”")
+        elif row.import_type == RowResult.IMPORT_TYPE_UPDATE:
+            changes = [
+                f"{change.column}: ”{change.before}” → ”{change.after}”"
+                for change in getattr(row, "cell_changes", [])
+            ]
             lines.append(
                 _("Row %(row)d (%(code)s): %(changes)s")
                 % {

@@ -10,6 +10,7 @@ import csv
 import io
 import logging
 import os
+import re
 import zipfile
 import zlib
 from contextlib import contextmanager
@@ -143,12 +144,34 @@ def _sheet_rows(content: bytes, *, data_only: bool, values_only: bool = True):
 def _formula_cells(content: bytes) -> set[tuple[int, int]]:
     """(row, column) of every formula. Read without `data_only`: with it, as the import reads,
     a formula never calculated and an empty cell look the same."""
+    if not _has_formula_elements(content):
+        # Most sheets (every export of the portal) have none: no second reading of the sheet.
+        return set()
     return {
         (number, column)
         for number, row in _sheet_rows(content, data_only=False)
         for column, value in enumerate(row, start=1)
         if _is_formula(value)
     }
+
+
+# A formula element (`<f>`, `<f t="shared" …/>`, with or without a namespace prefix); text
+# that looks like one is stored escaped (`&lt;f&gt;`).
+FORMULA_ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+
+
+def _has_formula_elements(content: bytes) -> bool:
+    """Whether any worksheet of the archive may hold a formula. A damaged archive answers yes:
+    the full reading then reports the damage."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return any(
+                FORMULA_ELEMENT.search(archive.read(member))
+                for member in archive.namelist()
+                if member.startswith("xl/worksheets/") and member.endswith(".xml")
+            )
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError):
+        return True
 
 
 def _cell_values(content: bytes, formulas: set[tuple[int, int]]):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from plans.models import Activity, ActivityStatus, ActivityType
 from plans.resources import export_activities_workbook, import_activities
 from plans.sheets import read_activity_sheet
+from strategies.models import Organisation
 from tests.factories import OrganisationFactory
 
 pytestmark = pytest.mark.django_db
@@ -228,6 +229,45 @@ def test_organisations_by_short_name_and_strategy_by_title(declaration, importer
     ]
 
 
+@pytest.mark.parametrize("dry_run", [True, False], ids=["preview", "import"])
+def test_unknown_names_in_list_cells_are_reported_in_their_column(declaration, importer, dry_run):
+    workbook = exported_sheet(declaration)
+    sheet = workbook.active
+    col = columns(sheet)
+    row = row_of(sheet, "1.2.1")
+    sheet.cell(row, col["Aktivitet"]).value = "Ändrad rubrik"
+    sheet.cell(row, col["Medansvariga organisationer"]).value = "Hyresbostäder; Okänd förening"
+
+    outcome = run_import(declaration, workbook, importer, dry_run=dry_run)
+
+    assert outcome.problems == [
+        f"Rad {row}, kolumn ”Medansvariga organisationer”: Okänd organisation ”Okänd förening”."
+        " Kända: " + "; ".join(Organisation.objects.values_list("name", flat=True)) + "."
+    ]
+    assert Activity.objects.get(reference_code="1.2.1").title != "Ändrad rubrik"
+
+
+def test_preview_lists_each_changed_cell_from_old_to_new(declaration, importer):
+    workbook = exported_sheet(declaration)
+    sheet = workbook.active
+    col = columns(sheet)
+    row = row_of(sheet, "1.1.1")
+    old_title = sheet.cell(row, col["Aktivitet"]).value
+    sheet.cell(row, col["Aktivitet"]).value = "Ny rubrik"
+    sheet.cell(row, col["Status"]).value = "Genomförd"
+    before = history_total()
+
+    preview = run_import(declaration, workbook, importer, dry_run=True)
+
+    assert preview.changes == [
+        f"Rad {row} (1.1.1): Aktivitet: ”{old_title}” → ”Ny rubrik”; "
+        f"Status: ”{Activity.objects.get(reference_code='1.1.1').get_status_display()}”"
+        " → ”genomförd”"
+    ]
+    assert history_total() == before
+    assert Activity.objects.get(reference_code="1.1.1").title == old_title
+
+
 def test_indicator_cell_round_trips_and_accepts_decimal_commas(declaration, importer):
     workbook = exported_sheet(declaration)
     sheet = workbook.active
@@ -247,7 +287,8 @@ def test_indicator_cell_round_trips_and_accepts_decimal_commas(declaration, impo
     assert indicators["Nya besökare"].history.first().history_user == importer
 
 
-def test_bad_indicator_cells_are_reported_in_their_column(declaration, importer):
+@pytest.mark.parametrize("dry_run", [True, False], ids=["preview", "import"])
+def test_bad_indicator_cells_are_reported_in_their_column(declaration, importer, dry_run):
     workbook = exported_sheet(declaration)
     sheet = workbook.active
     row = row_of(sheet, "1.3.1")
@@ -255,7 +296,7 @@ def test_bad_indicator_cells_are_reported_in_their_column(declaration, importer)
     other = row_of(sheet, "1.1.1")
     sheet.cell(other, columns(sheet)["Indikatorer"]).value = "Besök: 10 → 20 (2015)"
 
-    outcome = run_import(declaration, workbook, importer)
+    outcome = run_import(declaration, workbook, importer, dry_run=dry_run)
     text = "\n".join(outcome.problems)
 
     assert not outcome.ok
@@ -295,8 +336,10 @@ def test_two_new_rows_with_the_same_code_are_refused_by_name(declaration, import
     workbook = exported_sheet(declaration)
     sheet = workbook.active
     col = columns(sheet)
+    rows = []
     for offset in (1, 2):
         row = sheet.max_row + 1
+        rows.append(row)
         sheet.cell(row, col["Referenskod"]).value = "2.2.7"
         sheet.cell(row, col["Strategi"]).value = "2.2"
         sheet.cell(row, col["Aktivitet"]).value = f"Dubblett {offset}"
@@ -305,5 +348,8 @@ def test_two_new_rows_with_the_same_code_are_refused_by_name(declaration, import
     outcome = run_import(declaration, workbook, importer)
 
     assert not outcome.ok
-    assert any("har redan den här referenskoden" in problem for problem in outcome.problems)
+    assert (
+        f"Rad {rows[1]}, kolumn ”Referenskod”: En annan aktivitet i planen har redan den här "
+        f"referenskoden: 2.2.7 står också på rad {rows[0]}." in outcome.problems
+    )
     assert not Activity.objects.filter(title__startswith="Dubblett").exists()

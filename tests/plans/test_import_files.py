@@ -243,6 +243,26 @@ def test_at_most_ten_uncalculated_cells_are_listed():
     assert error.params["cells"] == "C2, C3, C4, C5, C6, C7, C8, C9, C10, C11, …"
 
 
+def test_uncalculated_formulas_are_found_in_sheets_with_a_namespace_prefix():
+    # The Open XML SDK (.NET) writes <x:c><x:f>…</x:f></x:c>; the quick "are there formulas at
+    # all" scan must not take such a sheet for one without.
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Referenskod", "Strategi", "Aktivitet"])
+    sheet["B2"], sheet["C2"] = "1.1", '=UPPER("städdag")'
+    content = workbook_bytes(workbook)
+    plain = member(content, SHEET).decode()
+    prefixed = re.sub(r"<(/?)(\w+)([\s/>])", r"<\1x:\2\3", plain).replace(
+        'xmlns="http://schemas', 'xmlns:x="http://schemas'
+    )
+    assert "<x:f>" in prefixed
+
+    error = refusal(rewritten(content, {SHEET: prefixed.encode()}))
+
+    assert error.code == "uncalculated_formulas"
+    assert error.params["cells"] == "C2"
+
+
 def with_text_results(content: bytes, results: dict[str, str]) -> bytes:
     """The workbook as Excel saves it after calculating: each formula cell (by coordinate)
     holds its text result beside the formula, empty text included."""
