@@ -151,6 +151,7 @@ class ActivityResource(resources.ModelResource):
         # (cells before, cells after) of the row being imported, for its diff.
         self._row_cells = None
         self._repeated_codes: dict[int, int] = {}
+        self._export_getters: dict[tuple, list] = {}
         if declaration is not None:
             self.plan = ActivityPlan.objects.filter(declaration=declaration).current()
             self._bind_widgets(declaration)
@@ -478,23 +479,20 @@ class ActivityResource(resources.ModelResource):
 
     @classmethod
     def export_queryset(cls, activities: QuerySet[Activity]) -> QuerySet[Activity]:
-        """Everything a row shows, in a fixed number of queries whatever the plan's size."""
+        """The activities in code order with what a row shows of their own and of their
+        strategy and lead organisation; the lists are attached by `iter_queryset`."""
         latest = Activity.history.model.objects.filter(id=OuterRef("pk")).order_by("-history_date")
         return (
-            activities.for_tree()
-            .prefetch_related("success_factors", "programme_goals")
-            .annotate(
-                last_changed_by_username=Subquery(latest.values("history_user__username")[:1]),
-                last_changed_by_first=Subquery(latest.values("history_user__first_name")[:1]),
-                last_changed_by_last=Subquery(latest.values("history_user__last_name")[:1]),
-            )
+            activities.select_related("strategy__goal", "lead_organisation")
+            .prefetch_related(None)
+            .annotate(last_changed_by_id=Subquery(latest.values("history_user_id")[:1]))
             .in_code_order()
         )
 
     def filter_export(self, queryset, **kwargs):
         # The admin hands over its changelist (filters and search applied) with prefetches of
         # its own; the export's replace them.
-        return self.export_queryset(queryset.prefetch_related(None))
+        return self.export_queryset(queryset)
 
     def export(self, queryset=None, **kwargs):
         dataset = super().export(queryset, **kwargs)
@@ -503,8 +501,23 @@ class ActivityResource(resources.ModelResource):
         return dataset
 
     def iter_queryset(self, queryset):
-        # The prefetches are wanted; a plan is small enough to read in one go.
-        return iter(queryset)
+        # A plan is small enough to read in one go. The list cells are read as plain values in
+        # one query per list, not as a model object per link (prefetch_related).
+        activities = list(queryset)
+        attach_export_lists(activities, queryset)
+        return iter(activities)
+
+    def export_resource(self, instance, selected_fields=None, **kwargs):
+        # The library looks up each field's dehydrate method again for every cell.
+        key = tuple(selected_fields or ())
+        getters = self._export_getters.get(key)
+        if getters is None:
+            getters = self._export_getters[key] = [
+                getattr(self, f"dehydrate_{self.get_field_name(field)}", None)
+                or (lambda instance, field=field: field.export(instance))
+                for field in self.get_export_fields(selected_fields)
+            ]
+        return [getter(instance) for getter in getters]
 
     def dehydrate_goal(self, activity: Activity) -> str:
         goal = activity.strategy.goal
@@ -523,7 +536,7 @@ class ActivityResource(resources.ModelResource):
         return activity.lead_organisation.name if activity.lead_organisation else ""
 
     def dehydrate_co_organisations(self, activity: Activity) -> str:
-        return LIST_SEPARATOR.join(org.name for org in activity.co_organisations.all())
+        return LIST_SEPARATOR.join(export_list(activity, "co_organisations", "name"))
 
     def dehydrate_planned_start(self, activity: Activity):
         return activity.planned_start
@@ -532,28 +545,72 @@ class ActivityResource(resources.ModelResource):
         return activity.planned_end
 
     def dehydrate_indicators(self, activity: Activity) -> str:
-        return indicator_cells.render_all(activity.indicators.all())
+        return indicator_cells.render_all(export_list(activity, "indicators"))
 
     def dehydrate_success_factors(self, activity: Activity) -> str:
-        return LIST_SEPARATOR.join(factor.title for factor in activity.success_factors.all())
+        return LIST_SEPARATOR.join(export_list(activity, "success_factors", "title"))
 
     def dehydrate_programme_goals(self, activity: Activity) -> str:
-        return LIST_SEPARATOR.join(goal.title for goal in activity.programme_goals.all())
+        return LIST_SEPARATOR.join(export_list(activity, "programme_goals", "title"))
 
     def dehydrate_last_changed(self, activity: Activity):
         return timezone.localtime(activity.updated_at)
 
     def dehydrate_last_changed_by(self, activity: Activity) -> str:
-        full_name = " ".join(
-            filter(
-                None,
-                [
-                    getattr(activity, "last_changed_by_first", ""),
-                    getattr(activity, "last_changed_by_last", ""),
-                ],
-            )
+        users = getattr(activity, "_export_users", None)
+        if users is None:
+            return ""
+        user = users.get(getattr(activity, "last_changed_by_id", None))
+        return (user.get_full_name() or user.get_username()) if user else ""
+
+
+EXPORT_LISTS = ("co_organisations", "success_factors", "programme_goals")
+
+
+def attach_export_lists(activities: list[Activity], queryset: QuerySet[Activity]) -> None:
+    """Give each activity its co-responsible organisations, success factors, programme goals,
+    indicators and last editor as `_export_lists` / `_export_users`: a query per list for the
+    whole export, and link rows read as id pairs rather than as model objects."""
+    from django.contrib.auth import get_user_model
+
+    if not activities:
+        return
+    selected = Subquery(queryset.order_by().values("pk"))
+    lists = {
+        activity.pk: {name: [] for name in (*EXPORT_LISTS, "indicators")} for activity in activities
+    }
+    for name in EXPORT_LISTS:
+        field = Activity._meta.get_field(name)
+        related = field.related_model
+        # The reference tables are short; their own order (by name or position) is the cell's.
+        items = {item.pk: item for item in related.objects.all()}
+        position = {pk: index for index, pk in enumerate(items)}
+        through = field.remote_field.through
+        target = field.m2m_reverse_field_name()
+        pairs = through.objects.filter(activity_id__in=selected).values_list(
+            "activity_id", f"{target}_id"
         )
-        return full_name or getattr(activity, "last_changed_by_username", "") or ""
+        for activity_id, item_id in pairs:
+            lists[activity_id][name].append(items[item_id])
+        for by_name in lists.values():
+            by_name[name].sort(key=lambda item: position[item.pk])
+    for indicator in Indicator.objects.filter(activity_id__in=selected).order_by(
+        "activity_id", "position", "pk"
+    ):
+        lists[indicator.activity_id]["indicators"].append(indicator)
+    editor_ids = {getattr(activity, "last_changed_by_id", None) for activity in activities}
+    users = get_user_model().objects.in_bulk([pk for pk in editor_ids if pk is not None])
+    for activity in activities:
+        activity._export_lists = lists[activity.pk]
+        activity._export_users = users
+
+
+def export_list(activity: Activity, name: str, attribute: str | None = None) -> list:
+    """One of the activity's lists as `attach_export_lists` left it, or read from the database
+    for an activity that did not come through the export."""
+    attached = getattr(activity, "_export_lists", None)
+    items = attached[name] if attached is not None else list(getattr(activity, name).all())
+    return [getattr(item, attribute) for item in items] if attribute else items
 
 
 def export_activities_workbook(
