@@ -1,2 +1,288 @@
-# The yearly follow-up (FollowUp, ActivityReview, PlanVersion) arrives with its own issue;
-# the app exists now so the layout and the dependency direction followup → plans hold from day one.
+"""The yearly follow-up: a round per plan and year, a review per activity, and the immutable
+plan versions that closing a round (or adopting a revision) writes."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from klockaretorpet.concurrency import VersionedModel
+from plans.models import Activity, ActivityPlan, ActivityStatus, Indicator
+
+
+class ImmutableError(PermissionDenied):
+    """A closed round, its reviews or a written plan version was about to be changed. A
+    PermissionDenied, so that any request that gets this far ends in 403, never in a write."""
+
+
+class Assessment(models.TextChoices):
+    # Green / yellow / red in the plan's own words; always printed as words too.
+    ON_TRACK = "on_track", _("on track")
+    DEVIATION = "deviation", _("deviation")
+    SERIOUS_DEVIATION = "serious_deviation", _("serious deviation")
+
+
+class FollowUpState(models.TextChoices):
+    OPEN = "open", _("open")
+    CLOSED = "closed", _("closed")
+
+
+class FollowUp(models.Model):
+    plan = models.ForeignKey(
+        ActivityPlan,
+        verbose_name=_("activity plan"),
+        on_delete=models.PROTECT,
+        related_name="follow_ups",
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    meeting_date = models.DateField(_("review meeting"), null=True, blank=True)
+    deadline = models.DateField(
+        _("reporting deadline"), help_text=_("The date by which every activity is reported.")
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=FollowUpState, default=FollowUpState.OPEN
+    )
+    summary = models.TextField(_("summary"), blank=True)
+    opened_at = models.DateTimeField(_("opened"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("closed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["plan", "-year"]
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "year"],
+                name="followup_one_round_per_plan_and_year",
+                violation_error_message=_("The plan already has a follow-up for this year."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return _("Follow-up %(year)s of %(plan)s") % {"year": self.year, "plan": self.plan}
+
+    def save(self, *args, **kwargs) -> None:
+        # Closing itself is the last save a round gets: the stored state decides, not this copy.
+        if self.pk and _stored_round_is_closed(self.pk):
+            raise ImmutableError(_("A closed follow-up cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.pk and _stored_round_is_closed(self.pk):
+            raise ImmutableError(_("A closed follow-up cannot be deleted."))
+        return super().delete(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        if self.plan_id and self.year and not self.plan.covers_year(self.year):
+            raise ValidationError(
+                {
+                    "year": _("The year %(year)s is outside the plan's period %(period)s.")
+                    % {"year": self.year, "period": self.plan.period_label}
+                }
+            )
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == FollowUpState.OPEN
+
+
+def _stored_round_is_closed(follow_up_id: int) -> bool:
+    return FollowUp.objects.filter(pk=follow_up_id, state=FollowUpState.CLOSED).exists()
+
+
+class ActivityReview(VersionedModel):
+    follow_up = models.ForeignKey(
+        FollowUp, verbose_name=_("follow-up"), on_delete=models.PROTECT, related_name="reviews"
+    )
+    activity = models.ForeignKey(
+        Activity, verbose_name=_("activity"), on_delete=models.PROTECT, related_name="reviews"
+    )
+    assessment = models.CharField(_("assessment"), max_length=20, choices=Assessment)
+    done = models.TextField(_("what was done"))
+    deviations = models.TextField(
+        _("deviations and why"),
+        blank=True,
+        help_text=_("Required when the assessment is a deviation."),
+    )
+    next_step = models.TextField(_("next step"), blank=True)
+    new_status = models.CharField(_("new status"), max_length=20, choices=ActivityStatus)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reported by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("reported"), auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["follow_up", "activity__code_prefix", "activity__code_serial"]
+        verbose_name = _("activity review")
+        verbose_name_plural = _("activity reviews")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["follow_up", "activity"],
+                name="review_one_per_activity_and_round",
+                violation_error_message=_("The activity has already been reported in this round."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return _("Review of %(activity)s") % {"activity": self.activity.reference_code}
+
+    def save(self, *args, **kwargs) -> None:
+        _refuse_when_closed(self.follow_up_id)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        _refuse_when_closed(self.follow_up_id)
+        return super().delete(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        if (
+            self.assessment in (Assessment.DEVIATION, Assessment.SERIOUS_DEVIATION)
+            and not self.deviations.strip()
+        ):
+            errors["deviations"] = _("Describe the deviation and why it happened.")
+        if (
+            self.follow_up_id
+            and self.activity_id
+            and self.activity.plan_id != self.follow_up.plan_id
+        ):
+            errors["activity"] = _("The activity belongs to another plan than the follow-up.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class IndicatorValue(models.Model):
+    """An indicator's actual value for the round's year."""
+
+    review = models.ForeignKey(
+        ActivityReview,
+        verbose_name=_("activity review"),
+        on_delete=models.CASCADE,
+        related_name="indicator_values",
+    )
+    indicator = models.ForeignKey(
+        Indicator, verbose_name=_("indicator"), on_delete=models.PROTECT, related_name="values"
+    )
+    actual_value = models.DecimalField(
+        _("actual value"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["review", "indicator__position", "indicator__pk"]
+        verbose_name = _("indicator value")
+        verbose_name_plural = _("indicator values")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review", "indicator"], name="indicator_value_one_per_review"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator}: {self.actual_value}"
+
+    def save(self, *args, **kwargs) -> None:
+        _refuse_when_closed(self.review.follow_up_id)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        _refuse_when_closed(self.review.follow_up_id)
+        return super().delete(*args, **kwargs)
+
+
+def _refuse_when_closed(follow_up_id: int | None) -> None:
+    if follow_up_id and _stored_round_is_closed(follow_up_id):
+        raise ImmutableError(_("The follow-up is closed; its reports can no longer be changed."))
+
+
+class VersionKind(models.TextChoices):
+    FOLLOW_UP = "follow_up", _("yearly follow-up")
+    REVISION = "revision", _("revision")
+
+
+class PlanVersion(models.Model):
+    """An immutable snapshot of a whole plan: written once, never changed or deleted."""
+
+    plan = models.ForeignKey(
+        ActivityPlan,
+        verbose_name=_("activity plan"),
+        on_delete=models.PROTECT,
+        related_name="versions",
+    )
+    number = models.PositiveIntegerField(_("version"))
+    kind = models.CharField(_("reason"), max_length=20, choices=VersionKind)
+    follow_up = models.OneToOneField(
+        FollowUp,
+        verbose_name=_("follow-up"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="version",
+    )
+    created_at = models.DateTimeField(_("written"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("written by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    decided_by = models.CharField(
+        _("decided by"), max_length=200, blank=True, help_text=_("The board or body that decided.")
+    )
+    decision_date = models.DateField(_("decision date"), null=True, blank=True)
+    decision_reference = models.CharField(
+        _("reference number"), max_length=100, blank=True, help_text=_("Diarienummer.")
+    )
+    note = models.TextField(
+        _("note"),
+        blank=True,
+        help_text=_("Why the round was closed with activities unreported, or what was revised."),
+    )
+    snapshot = models.JSONField(_("snapshot"), editable=False)
+
+    class Meta:
+        ordering = ["plan", "-number"]
+        verbose_name = _("plan version")
+        verbose_name_plural = _("plan versions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "number"], name="plan_version_unique_number_per_plan"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return _("%(plan)s, version %(number)s") % {"plan": self.plan, "number": self.number}
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ImmutableError(_("A plan version cannot be changed once written."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableError(_("A plan version cannot be deleted."))

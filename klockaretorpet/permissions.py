@@ -9,6 +9,9 @@ Excel import all ask the functions here, so a rule is changed in one place.
   organisation (or one of its units) is the lead or a co-responsible organisation.
 - Läsare: reads everything, changes nothing.
 - A logged-in user without a role sees nothing but a page saying so.
+- Follow-up: plan administrators open and close rounds; a round's activities are reported by
+  editors of the responsible organisation (and by plan administrators). A closed round, its
+  reports and every plan version are history: nobody, superusers included, changes them.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from functools import wraps
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
 
+from followup.models import ActivityReview, FollowUp, IndicatorValue, PlanVersion
 from plans.models import Activity, Indicator
 from strategies.models import Membership, Organisation
 
@@ -81,20 +85,28 @@ def can_view(user, obj: Model | type[Model] | None = None) -> bool:
 
 def can_change(user, obj: Model | type[Model]) -> bool:
     role = role_of(user)
+    model = obj if isinstance(obj, type) else type(obj)
+    if model is PlanVersion or (not isinstance(obj, type) and is_frozen(obj)):
+        return False
     if role == Role.PLAN_ADMIN:
         return True
     if role != Role.EDITOR:
         return False
-    model = obj if isinstance(obj, type) else type(obj)
     if model is Indicator:
         return isinstance(obj, type) or obj.activity_id is None or can_change(user, obj.activity)
     if model is Activity:
         return isinstance(obj, type) or _is_responsible(user, obj)
+    if model is ActivityReview:
+        return isinstance(obj, type) or _is_responsible(user, obj.activity)
+    if model is IndicatorValue:
+        return isinstance(obj, type) or can_change(user, obj.review)
     return False
 
 
 def can_add(user, model: type[Model], parent: Model | None = None) -> bool:
     role = role_of(user)
+    if model is PlanVersion or (parent is not None and is_frozen(parent)):
+        return False
     if role == Role.PLAN_ADMIN:
         return True
     if role == Role.EDITOR and model is Indicator:
@@ -104,11 +116,34 @@ def can_add(user, model: type[Model], parent: Model | None = None) -> bool:
 
 def can_delete(user, obj: Model | type[Model]) -> bool:
     role = role_of(user)
+    model = obj if isinstance(obj, type) else type(obj)
+    if model is PlanVersion or (not isinstance(obj, type) and is_frozen(obj)):
+        return False
     if role == Role.PLAN_ADMIN:
         return True
-    model = obj if isinstance(obj, type) else type(obj)
     if role == Role.EDITOR and model is Indicator:
         return can_change(user, obj)
+    return False
+
+
+def can_report(user, follow_up: FollowUp, activity: Activity) -> bool:
+    """Whether the user may fill in (or correct) the activity's report in the round."""
+    if not follow_up.is_open or activity.plan_id != follow_up.plan_id:
+        return False
+    role = role_of(user)
+    return role == Role.PLAN_ADMIN or (role == Role.EDITOR and _is_responsible(user, activity))
+
+
+def is_frozen(obj: Model) -> bool:
+    """Closed rounds, their reports and plan versions are the record of what was decided."""
+    if isinstance(obj, PlanVersion):
+        return True
+    if isinstance(obj, FollowUp):
+        return obj.pk is not None and not obj.is_open
+    if isinstance(obj, ActivityReview):
+        return obj.follow_up_id is not None and not obj.follow_up.is_open
+    if isinstance(obj, IndicatorValue):
+        return obj.review_id is not None and is_frozen(obj.review)
     return False
 
 

@@ -7,6 +7,7 @@ The URL list is read from the resolver, so a new URL without a row here fails
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from followup.models import FollowUp, PlanVersion
+from followup.rounds import write_revision
 from plans.models import Activity, ActivityCodeSequence, ActivityPlan, Indicator
 from strategies.models import (
     District,
@@ -106,6 +109,10 @@ def world(django_user_model):
         user.groups.add(Group.objects.get(name=group))
         Membership.objects.create(user=user, organisation=organisation)
         users[role] = user
+    objects["followup"] = FollowUp.objects.create(
+        plan=plan, year=2025, deadline=datetime.date(2026, 1, 31)
+    )
+    objects["planversion"] = write_revision(plan, user=users[PLAN_ADMIN])
     objects["membership"] = Membership.objects.get(user=users[READER])
     objects["user"] = users[READER]
     # django-axes' records, as a failed login leaves them.
@@ -136,6 +143,7 @@ PLAN_MODELS_READ_BY_STAFF = {
     ActivityPlan,
     Activity,
     Indicator,
+    FollowUp,
 }
 
 
@@ -169,6 +177,9 @@ def rights(model, variant: str | None) -> Rights:
         return Rights(frozenset(STAFF), admin_only, admin_only, admin_only, admin_only)
     if model is ActivityCodeSequence:
         return Rights(admin_only, nobody, nobody, nobody, nobody)
+    if model is PlanVersion:
+        # The record of what was decided: read by staff, changed by nobody.
+        return Rights(frozenset(STAFF), nobody, nobody, nobody, nobody)
     # Users, groups and django-axes' records: superusers (IT) only.
     return Rights(nobody, nobody, nobody, nobody, nobody)
 

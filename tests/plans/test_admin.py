@@ -7,6 +7,8 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
+from followup.models import ActivityReview, Assessment, FollowUp
+from followup.rounds import close_round
 from plans.models import Activity, ActivityPlan, PlanStatus
 from strategies.models import Membership
 from tests.conftest import count_queries
@@ -29,6 +31,21 @@ def populated(db):
     login = reverse("login")
     Client().post(login, {"username": "anna", "password": "ett-långt-lösenord"})
     Client().post(login, {"username": "anna", "password": "fel"})
+    # A closed round (with its version) and an open one, each with a report.
+    for year, close in [(2023, True), (2024, False)]:
+        follow_up = FollowUp.objects.create(
+            plan=activity.plan, year=year, deadline=datetime.date(year + 1, 1, 31)
+        )
+        ActivityReview.objects.create(
+            follow_up=follow_up,
+            activity=activity,
+            assessment=Assessment.DEVIATION,
+            deviations="Försenad upphandling.",
+            done="Förstudie klar",
+            new_status=activity.status,
+        )
+        if close:
+            close_round(follow_up, user=user, reason="Demo")
     return activity
 
 

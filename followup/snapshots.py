@@ -1,0 +1,216 @@
+"""A plan as one JSON document, and the differences between two of them.
+
+A PlanVersion keeps everything a report needs as it was — labels, organisation names, the
+round's reviews — so a version prints the same years later whatever has been edited since.
+The document carries a `schema` number; readers check it before relying on the layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from plans.models import Activity, ActivityPlan, ActivityStatus, ActivityType, Indicator
+
+SCHEMA = 1
+
+# The activity fields a version diff compares, in the order a reader expects them.
+COMPARED_FIELDS = (
+    "title",
+    "strategy",
+    "description",
+    "activity_type_label",
+    "lead_organisation",
+    "co_organisations",
+    "responsible_unit",
+    "planned_start",
+    "planned_end",
+    "schedule_note",
+    "measurability",
+    "indicators",
+    "status_label",
+    "success_factors",
+    "programme_goals",
+)
+
+
+def plan_snapshot(plan: ActivityPlan, *, follow_up=None) -> dict[str, Any]:
+    """The plan as it is now, with the round's reviews when a round is given. A fixed number of
+    queries whatever the plan's size."""
+    declaration = plan.declaration
+    goals = list(declaration.goals.order_by("position").prefetch_related("strategies"))
+    activities = list(
+        plan.activities.select_related("strategy__goal", "lead_organisation")
+        .prefetch_related(
+            "co_organisations",
+            "success_factors",
+            "programme_goals",
+            Prefetch("indicators", queryset=Indicator.objects.order_by("position", "pk")),
+        )
+        .in_code_order()
+    )
+    reviews = {}
+    if follow_up is not None:
+        reviews = {
+            review.activity_id: review
+            for review in follow_up.reviews.select_related("reviewed_by").prefetch_related(
+                "indicator_values"
+            )
+        }
+    return {
+        "schema": SCHEMA,
+        "taken_at": timezone.now().isoformat(),
+        "declaration": {
+            "slug": declaration.slug,
+            "title": declaration.title,
+            "district": declaration.district.name,
+            "vision": declaration.vision,
+        },
+        "plan": {"name": plan.name, "period": plan.period_label, "status": plan.status},
+        "follow_up": None
+        if follow_up is None
+        else {
+            "year": follow_up.year,
+            "meeting_date": _iso(follow_up.meeting_date),
+            "deadline": _iso(follow_up.deadline),
+            "summary": follow_up.summary,
+        },
+        "goals": [
+            {
+                "position": goal.position,
+                "title": goal.title,
+                "description": goal.description,
+                "strategies": [
+                    {"number": s.number, "title": s.title, "description": s.description}
+                    for s in sorted(goal.strategies.all(), key=lambda s: s.position)
+                ],
+            }
+            for goal in goals
+        ],
+        "activities": [_activity(activity, reviews.get(activity.pk)) for activity in activities],
+    }
+
+
+def _activity(activity: Activity, review) -> dict[str, Any]:
+    values = {}
+    if review is not None:
+        values = {value.indicator_id: value.actual_value for value in review.indicator_values.all()}
+    return {
+        "code": activity.reference_code,
+        "goal": activity.strategy.goal.position,
+        "strategy": activity.strategy.number,
+        "strategy_title": activity.strategy.title,
+        "title": activity.title,
+        "description": activity.description,
+        "activity_type": activity.activity_type,
+        "activity_type_label": str(ActivityType(activity.activity_type).label)
+        if activity.activity_type
+        else "",
+        "lead_organisation": activity.lead_organisation.name if activity.lead_organisation else "",
+        "co_organisations": sorted(org.name for org in activity.co_organisations.all()),
+        "responsible_unit": activity.responsible_unit,
+        "planned_start": _month(activity.planned_start),
+        "planned_end": _month(activity.planned_end),
+        "schedule_note": activity.schedule_note,
+        "schedule_label": activity.schedule_label,
+        "measurability": activity.measurability,
+        "status": activity.status,
+        "status_label": str(ActivityStatus(activity.status).label),
+        "success_factors": [item.title for item in activity.success_factors.all()],
+        "programme_goals": [item.title for item in activity.programme_goals.all()],
+        "indicators": [
+            {
+                "name": indicator.name,
+                "unit": indicator.unit,
+                "baseline_value": _number(indicator.baseline_value),
+                "baseline_year": indicator.baseline_year,
+                "target_value": _number(indicator.target_value),
+                "target_year": indicator.target_year,
+                "actual_value": _number(values.get(indicator.pk)),
+            }
+            for indicator in activity.indicators.all()
+        ],
+        "review": None if review is None else _review(review),
+    }
+
+
+def _review(review) -> dict[str, Any]:
+    user = review.reviewed_by
+    return {
+        "assessment": review.assessment,
+        "assessment_label": str(review.get_assessment_display()),
+        "done": review.done,
+        "deviations": review.deviations,
+        "next_step": review.next_step,
+        "new_status": review.new_status,
+        "reviewed_by": (user.get_full_name() or user.get_username()) if user else "",
+        "reviewed_at": review.reviewed_at.isoformat(),
+    }
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _month(value) -> str | None:
+    return value.strftime("%Y-%m") if value else None
+
+
+def _number(value: Decimal | None) -> str | None:
+    # As text: JSON numbers would turn 58.50 into a binary float.
+    return None if value is None else format(value.normalize(), "f")
+
+
+# --- differences --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    before: Any
+    after: Any
+
+
+@dataclass
+class VersionDiff:
+    added: list[dict] = field(default_factory=list)
+    removed: list[dict] = field(default_factory=list)
+    # (activity as it is in the newer version, its changed fields)
+    changed: list[tuple[dict, list[FieldChange]]] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.added or self.removed or self.changed)
+
+
+def diff_snapshots(older: dict, newer: dict) -> VersionDiff:
+    """Activities added, removed and changed field by field, matched on reference code (codes
+    are never reused, so a code means the same activity in every version)."""
+    before = {activity["code"]: activity for activity in older["activities"]}
+    after = {activity["code"]: activity for activity in newer["activities"]}
+    result = VersionDiff()
+    for code, activity in after.items():
+        if code not in before:
+            result.added.append(activity)
+            continue
+        changes = [
+            FieldChange(name, before[code].get(name), activity.get(name))
+            for name in COMPARED_FIELDS
+            if _comparable(name, before[code]) != _comparable(name, activity)
+        ]
+        if changes:
+            result.changed.append((activity, changes))
+    result.removed = [activity for code, activity in before.items() if code not in after]
+    return result
+
+
+def _comparable(name: str, activity: dict):
+    value = activity.get(name)
+    if name == "indicators":
+        # This year's actual value is the round's, not a change to the plan.
+        return [{k: v for k, v in item.items() if k != "actual_value"} for item in value or []]
+    return value
