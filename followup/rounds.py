@@ -14,6 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from klockaretorpet.concurrency import StaleObjectError
 from plans.models import Activity, ActivityPlan, Indicator
 
 from .models import (
@@ -65,6 +66,13 @@ def save_review(
     follow_up = FollowUp.objects.select_for_update().get(pk=review.follow_up_id)
     if follow_up.state != FollowUpState.OPEN:
         raise ImmutableError(_("The follow-up is closed; its reports can no longer be changed."))
+    if review.pk is None:
+        # Two people reporting the same activity at once: the second learns who was first.
+        first = ActivityReview.objects.filter(
+            follow_up_id=review.follow_up_id, activity_id=review.activity_id
+        ).first()
+        if first is not None:
+            raise StaleObjectError(first)
     review.reviewed_by = user
     review._history_user = user
     review.save()

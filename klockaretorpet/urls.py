@@ -33,6 +33,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("granskning/", include(audit_patterns)),
+    path("", include("followup.urls")),
     path("", include("plans.urls")),
     path("", include("strategies.urls")),
 ]

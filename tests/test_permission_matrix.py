@@ -227,6 +227,32 @@ def activity_edit(variant):
     return expect
 
 
+def review_edit(variant):
+    """Everyone logged in reads a report; the responsible organisation's editors and plan
+    administrators write it (a saved report redirects to the round)."""
+    responsible = EDITOR_HBN if variant == "hbn" else EDITOR_KOMMUN
+
+    def expect(role, method):
+        if role == ANONYMOUS:
+            return LOGIN
+        if method == "GET":
+            return OK
+        return REDIRECT if role in {PLAN_ADMIN, responsible} else FORBIDDEN
+
+    return expect
+
+
+def review_data(world, variant):
+    return {
+        "assessment": "on_track",
+        "done": "Genomfört.",
+        "deviations": "",
+        "next_step": "",
+        "new_status": "ongoing",
+        "version": 0,
+    }
+
+
 def portal_edit_data(world, variant):
     activity = world["objects"][f"{variant}_activity"]
     return {
@@ -495,6 +521,18 @@ def portal_cases():
             portal_read,
         ),
         Case(
+            "followup:round-detail",
+            None,
+            lambda w: reverse("followup:round-detail", args=[obj(w, "followup").pk]),
+            portal_read,
+        ),
+        Case(
+            "followup:version-diff",
+            None,
+            lambda w: reverse("followup:version-diff", args=[obj(w, "planversion").pk]),
+            portal_read,
+        ),
+        Case(
             "audit:recent-changes",
             None,
             lambda w: reverse("audit:recent-changes"),
@@ -543,6 +581,16 @@ def portal_cases():
                 variant,
                 lambda w, v=variant: obj(w, f"{v}_activity").get_absolute_url(),
                 portal_read,
+            ),
+            Case(
+                "followup:review-edit",
+                variant,
+                lambda w, v=variant: reverse(
+                    "followup:review-edit",
+                    args=[obj(w, "followup").pk, obj(w, f"{v}_activity").pk],
+                ),
+                review_edit(variant),
+                data=lambda w, v=variant: review_data(w, v),
             ),
             Case(
                 "plans:activity-edit",

@@ -1,0 +1,266 @@
+"""Portal pages of the follow-up: a round's reporting state, an activity's report, and the
+differences between two plan versions."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from klockaretorpet import permissions
+from klockaretorpet.concurrency import StaleObjectError
+from plans.models import Activity, Indicator
+from strategies.models import Organisation
+
+from .forms import OrganisationFilterForm, ReviewForm
+from .models import ActivityReview, FollowUp, PlanVersion
+from .rounds import save_review
+from .snapshots import diff_snapshots
+
+
+@dataclass
+class Progress:
+    label: str
+    reported: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.reported / self.total) if self.total else 100
+
+
+def _round(pk: int) -> FollowUp:
+    return get_object_or_404(
+        FollowUp.objects.select_related("plan__declaration__district", "closed_by"), pk=pk
+    )
+
+
+@permissions.allowed_when(permissions.can_view)
+@require_safe
+def round_detail(request, pk):
+    follow_up = _round(pk)
+    plan = follow_up.plan
+    activities = list(
+        plan.activities.select_related("strategy__goal", "lead_organisation__parent")
+        .prefetch_related("co_organisations")
+        .in_code_order()
+    )
+    reviews = {
+        review.activity_id: review
+        for review in follow_up.reviews.select_related("reviewed_by").only(
+            "activity_id", "assessment", "reviewed_at", "reviewed_by", "follow_up_id"
+        )
+    }
+    parents = dict(Organisation.objects.values_list("pk", "parent"))
+    # The lead organisations and those they belong to: "Norrköpings kommun" shows its units'.
+    choices = set()
+    for organisation in {a.lead_organisation_id for a in activities if a.lead_organisation_id}:
+        while organisation is not None and organisation not in choices:
+            choices.add(organisation)
+            organisation = parents.get(organisation)
+    filter_form = OrganisationFilterForm(
+        request.GET or None, organisations=Organisation.objects.filter(pk__in=choices)
+    )
+    chosen = filter_form.cleaned_data["organisation"] if filter_form.is_valid() else None
+
+    by_organisation, by_goal = Counter(), Counter()
+    reported_by_organisation, reported_by_goal = Counter(), Counter()
+    goals = {}
+    for activity in activities:
+        activity.review = reviews.get(activity.pk)
+        activity.can_report = permissions.can_report(request.user, follow_up, activity)
+        organisation = activity.lead_organisation.name if activity.lead_organisation else ""
+        goal = activity.strategy.goal
+        goals[goal.pk] = goal
+        by_organisation[organisation] += 1
+        by_goal[goal.pk] += 1
+        if activity.review:
+            reported_by_organisation[organisation] += 1
+            reported_by_goal[goal.pk] += 1
+    shown = activities
+    if chosen is not None:
+        units = _with_units(chosen, parents)
+        shown = [a for a in activities if a.lead_organisation_id in units]
+    return render(
+        request,
+        "followup/round_detail.html",
+        {
+            "follow_up": follow_up,
+            "declaration": plan.declaration,
+            "activities": shown,
+            "filter_form": filter_form,
+            "total": Progress(_("All activities"), len(reviews), len(activities)),
+            "organisation_progress": [
+                Progress(name or _("No lead organisation"), reported_by_organisation[name], total)
+                for name, total in sorted(by_organisation.items())
+            ],
+            "goal_progress": [
+                Progress(f"{goal.position} {goal.title}", reported_by_goal[pk], by_goal[pk])
+                for pk, goal in sorted(goals.items(), key=lambda item: item[1].position)
+            ],
+            "version": getattr(follow_up, "version", None) if not follow_up.is_open else None,
+        },
+    )
+
+
+def _with_units(organisation: Organisation, parents: dict[int, int | None]) -> set[int]:
+    children: dict[int | None, list[int]] = {}
+    for pk, parent in parents.items():
+        children.setdefault(parent, []).append(pk)
+    found, pending = set(), [organisation.pk]
+    while pending:
+        current = pending.pop()
+        if current not in found:
+            found.add(current)
+            pending.extend(children.get(current, []))
+    return found
+
+
+@permissions.allowed_when(permissions.can_view)
+def review_edit(request, pk, activity_pk):
+    follow_up = _round(pk)
+    activity = get_object_or_404(
+        Activity.objects.select_related("strategy__goal", "lead_organisation").prefetch_related(
+            "co_organisations",
+            Prefetch("indicators", queryset=Indicator.objects.order_by("position", "pk")),
+        ),
+        pk=activity_pk,
+        plan=follow_up.plan_id,
+    )
+    review = (
+        ActivityReview.objects.select_related("reviewed_by")
+        .filter(follow_up=follow_up, activity=activity)
+        .first()
+    )
+    may_report = permissions.can_report(request.user, follow_up, activity)
+    if request.method == "POST" and not may_report:
+        raise PermissionDenied
+    indicators = list(activity.indicators.all())
+    values = {}
+    if review is not None:
+        values = {v.indicator_id: v.actual_value for v in review.indicator_values.all()}
+    form = None
+    if may_report:
+        instance = review or ActivityReview(
+            follow_up=follow_up, activity=activity, new_status=activity.status
+        )
+        form = ReviewForm(
+            request.POST or None, instance=instance, indicators=indicators, values=values
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                save_review(
+                    form.save(commit=False), actual_values=form.actual_values(), user=request.user
+                )
+            except StaleObjectError as stale:
+                form.add_error(None, str(stale))
+            else:
+                messages.success(
+                    request,
+                    _("The report for %(code)s was saved.") % {"code": activity.reference_code},
+                )
+                return redirect("followup:round-detail", pk=follow_up.pk)
+    return render(
+        request,
+        "followup/review_form.html",
+        {
+            "follow_up": follow_up,
+            "declaration": follow_up.plan.declaration,
+            "activity": activity,
+            "review": review,
+            "form": form,
+            "indicator_rows": [(indicator, values.get(indicator.pk)) for indicator in indicators],
+        },
+    )
+
+
+FIELD_LABELS = {
+    "title": Activity._meta.get_field("title").verbose_name,
+    "strategy": Activity._meta.get_field("strategy").verbose_name,
+    "description": Activity._meta.get_field("description").verbose_name,
+    "activity_type_label": Activity._meta.get_field("activity_type").verbose_name,
+    "lead_organisation": Activity._meta.get_field("lead_organisation").verbose_name,
+    "co_organisations": Activity._meta.get_field("co_organisations").verbose_name,
+    "responsible_unit": Activity._meta.get_field("responsible_unit").verbose_name,
+    "planned_start": Activity._meta.get_field("planned_start").verbose_name,
+    "planned_end": Activity._meta.get_field("planned_end").verbose_name,
+    "schedule_note": Activity._meta.get_field("schedule_note").verbose_name,
+    "measurability": Activity._meta.get_field("measurability").verbose_name,
+    "indicators": Indicator._meta.verbose_name_plural,
+    "status_label": Activity._meta.get_field("status").verbose_name,
+    "success_factors": Activity._meta.get_field("success_factors").verbose_name,
+    "programme_goals": Activity._meta.get_field("programme_goals").verbose_name,
+}
+
+
+def readable(name: str, value) -> str:
+    """A snapshot value as a line of text for the diff."""
+    if value in (None, "", []):
+        return "–"
+    if name == "indicators":
+        return "; ".join(_indicator_text(item) for item in value)
+    if isinstance(value, list):
+        return ", ".join(value)
+    return str(value)
+
+
+def _indicator_text(item: dict) -> str:
+    unit = f" ({item['unit']})" if item["unit"] else ""
+    year = f" ({item['target_year']})" if item["target_year"] else ""
+    return (
+        f"{item['name']}{unit}: {_decimal_comma(item['baseline_value'])} → "
+        f"{_decimal_comma(item['target_value'])}{year}"
+    )
+
+
+def _decimal_comma(number: str | None) -> str:
+    return "–" if number is None else number.replace(".", ",")
+
+
+@permissions.allowed_when(permissions.can_view)
+@require_safe
+def version_diff(request, pk):
+    version = get_object_or_404(
+        PlanVersion.objects.select_related("plan__declaration__district", "created_by"), pk=pk
+    )
+    others = list(
+        version.plan.versions.exclude(pk=version.pk)
+        .only("pk", "number", "kind", "created_at", "plan_id")
+        .order_by("-number")
+    )
+    wanted = request.GET.get("mot")
+    older = next((v for v in others if str(v.number) == wanted), None) or next(
+        (v for v in others if v.number < version.number), None
+    )
+    diff = None
+    if older is not None:
+        older = PlanVersion.objects.get(pk=older.pk)
+        diff = diff_snapshots(older.snapshot, version.snapshot)
+        changed = [
+            (
+                activity,
+                [
+                    (FIELD_LABELS[c.field], readable(c.field, c.before), readable(c.field, c.after))
+                    for c in changes
+                ],
+            )
+            for activity, changes in diff.changed
+        ]
+    return render(
+        request,
+        "followup/version_diff.html",
+        {
+            "version": version,
+            "older": older,
+            "others": others,
+            "declaration": version.plan.declaration,
+            "diff": diff,
+            "changed": changed if diff else [],
+        },
+    )

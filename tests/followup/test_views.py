@@ -1,0 +1,196 @@
+"""The follow-up in the portal: the round's reporting state, the report form, version diffs."""
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import reverse
+
+from followup.models import ActivityReview, Assessment, FollowUp, IndicatorValue
+from followup.rounds import close_round, write_revision
+from plans.models import Activity, ActivityStatus
+from strategies.models import Membership
+from tests.conftest import count_queries
+from tests.factories import ActivityFactory, IndicatorFactory, OrganisationFactory, PlanFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(django_user_model):
+    plan = PlanFactory(start_year=2024, end_year=2027)
+    kommun = OrganisationFactory(name="Norrköpings kommun")
+    unit = OrganisationFactory(name="Kultur- och fritidskontoret", parent=kommun)
+    hbn = OrganisationFactory(name="Hyresbostäder i Norrköping")
+    first = ActivityFactory(plan=plan, lead_organisation=unit, title="Läxhjälp")
+    second = ActivityFactory(
+        plan=plan, strategy=first.strategy, lead_organisation=hbn, title="Trapphusmöten"
+    )
+    IndicatorFactory(activity=first, name="Deltagare", unit="st", baseline_value=10)
+    follow_up = FollowUp.objects.create(plan=plan, year=2025, deadline=datetime.date(2026, 1, 31))
+
+    def person(username, group, organisation, first_name):
+        user = django_user_model.objects.create_user(
+            username, first_name=first_name, is_staff=group != "Läsare"
+        )
+        user.groups.add(Group.objects.get(name=group))
+        Membership.objects.create(user=user, organisation=organisation)
+        client = Client()
+        client.force_login(user)
+        return user, client
+
+    return {
+        "plan": plan,
+        "follow_up": follow_up,
+        "kommun_activity": first,
+        "hbn_activity": second,
+        "kommun_editor": person("kerstin", "Redaktör", kommun, "Kerstin"),
+        "kommun_colleague": person("kalle", "Redaktör", kommun, "Kalle"),
+        "hbn_editor": person("hanna", "Redaktör", hbn, "Hanna"),
+        "admin": person("pia", "Planadministratör", kommun, "Pia"),
+    }
+
+
+def review_url(world, name):
+    return reverse("followup:review-edit", args=[world["follow_up"].pk, world[name].pk])
+
+
+def report_data(**changes):
+    return {
+        "assessment": Assessment.DEVIATION,
+        "done": "Två av tre träffar genomförda.",
+        "deviations": "Lokalen blev inte klar i tid.",
+        "next_step": "Flytta till biblioteket.",
+        "new_status": ActivityStatus.ONGOING,
+        # A form opened before anyone reported.
+        "version": 0,
+        **changes,
+    }
+
+
+def test_the_responsible_editor_reports_and_the_round_page_counts_it(world):
+    user, client = world["kommun_editor"]
+    activity = world["kommun_activity"]
+    indicator = activity.indicators.get()
+
+    saved = client.post(
+        review_url(world, "kommun_activity"), report_data(**{f"indicator_{indicator.pk}": "12,5"})
+    )
+    page = client.get(reverse("followup:round-detail", args=[world["follow_up"].pk]))
+    text = page.content.decode()
+
+    assert saved.status_code == 302
+    review = ActivityReview.objects.get()
+    assert (review.reviewed_by, review.assessment) == (user, Assessment.DEVIATION)
+    assert str(IndicatorValue.objects.get().actual_value) == "12.50"
+    assert Activity.objects.get(pk=activity.pk).status == ActivityStatus.ONGOING
+    assert review.history.first().history_user == user
+    assert "1 av 2 rapporterade" in text
+    assert "rapporterad" in text
+    assert "ej rapporterad" in text
+    assert "avvikelse" in text
+
+
+def test_editors_of_other_organisations_read_but_cannot_report(world):
+    _user, client = world["kommun_editor"]
+    client.post(review_url(world, "kommun_activity"), report_data())
+    _other, hbn_client = world["hbn_editor"]
+
+    shown = hbn_client.get(review_url(world, "kommun_activity"))
+    refused = hbn_client.post(review_url(world, "kommun_activity"), report_data(done="Annat"))
+
+    assert shown.status_code == 200
+    assert "Två av tre träffar genomförda." in shown.content.decode()
+    assert 'name="done"' not in shown.content.decode()
+    assert refused.status_code == 403
+    assert ActivityReview.objects.get().done == "Två av tre träffar genomförda."
+
+
+def test_a_report_saved_from_a_stale_form_is_refused_naming_who(world):
+    _kerstin, kerstin = world["kommun_editor"]
+    _kalle, kalle = world["kommun_colleague"]
+    url = review_url(world, "kommun_activity")
+    kerstin.post(url, report_data())
+    # Both open the saved report: their forms carry the same version.
+    version = ActivityReview.objects.get().version
+    kalle.post(url, report_data(done="Kalles text", version=version))
+
+    refused = kerstin.post(url, report_data(done="Kerstins text", version=version))
+
+    assert refused.status_code == 200
+    assert "Kalle" in refused.content.decode()
+    assert ActivityReview.objects.get().done == "Kalles text"
+
+
+def test_two_first_reports_at_once_keep_the_first(world):
+    _kerstin, kerstin = world["kommun_editor"]
+    _kalle, kalle = world["kommun_colleague"]
+    url = review_url(world, "kommun_activity")
+    kalle.post(url, report_data(done="Kalles text"))
+
+    refused = kerstin.post(url, report_data(done="Kerstins text"))
+
+    assert refused.status_code == 200
+    assert "Kalle" in refused.content.decode()
+    assert ActivityReview.objects.get().done == "Kalles text"
+
+
+def test_a_closed_round_cannot_be_reported_through_the_portal(world):
+    admin, client = world["admin"]
+    client.post(review_url(world, "kommun_activity"), report_data())
+    close_round(world["follow_up"], user=admin, reason="Hyresbostäder rapporterar muntligt.")
+
+    changed = client.post(review_url(world, "kommun_activity"), report_data(done="Efteråt"))
+    added = client.post(review_url(world, "hbn_activity"), report_data(done="Efteråt"))
+    page = client.get(review_url(world, "kommun_activity")).content.decode()
+
+    assert (changed.status_code, added.status_code) == (403, 403)
+    assert list(ActivityReview.objects.values_list("done", flat=True)) == [
+        "Två av tre träffar genomförda."
+    ]
+    assert 'name="done"' not in page
+
+
+def test_the_round_page_filters_by_organisation_including_its_units(world):
+    _user, client = world["hbn_editor"]
+    url = reverse("followup:round-detail", args=[world["follow_up"].pk])
+    kommun = world["kommun_activity"].lead_organisation.parent
+
+    text = client.get(url, {"organisation": kommun.pk}).content.decode()
+
+    assert "Läxhjälp" in text
+    assert "Trapphusmöten" not in text
+
+
+def test_the_round_page_query_count_does_not_grow_with_activities(world):
+    _user, client = world["admin"]
+    url = reverse("followup:round-detail", args=[world["follow_up"].pk])
+    few = count_queries(client, url)
+    for number in range(20):
+        activity = ActivityFactory(plan=world["plan"], strategy=world["hbn_activity"].strategy)
+        if number % 2:
+            ActivityReview.objects.create(
+                follow_up=world["follow_up"],
+                activity=activity,
+                assessment=Assessment.ON_TRACK,
+                done="Klart",
+                new_status=ActivityStatus.DONE,
+            )
+    assert count_queries(client, url) == few
+
+
+def test_the_version_page_lists_changes_field_by_field(world):
+    admin, client = world["admin"]
+    write_revision(world["plan"], user=admin, decided_by="Styrgruppen")
+    activity = world["hbn_activity"]
+    activity.title = "Trapphusträffar"
+    activity.save()
+    newer = write_revision(world["plan"], user=admin, decision_reference="KS 2026/123")
+
+    text = client.get(reverse("followup:version-diff", args=[newer.pk])).content.decode()
+
+    assert "Ändringar från version 1 till 2" in text
+    assert "Trapphusmöten" in text
+    assert "Trapphusträffar" in text
+    assert "KS 2026/123" in text
