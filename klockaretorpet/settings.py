@@ -208,6 +208,18 @@ IMPORT_EXPORT_IMPORT_IGNORE_BLANK_LINES = True
 # The most rows one import may hold (a plan has hundreds; this only stops runaway files).
 IMPORT_MAX_ROWS = int(os.environ.get("DJANGO_IMPORT_MAX_ROWS", "20000"))
 
+# Follow-up reminders (manage.py send_followup_reminders). The console back-end prints the
+# mails instead of sending them until SMTP is configured (EMAIL_HOST etc. by environment).
+EMAIL_BACKEND = os.environ.get(
+    "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS")
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "planportalen@localhost")
+# Where links in e-mails point.
+PORTAL_BASE_URL = os.environ.get("DJANGO_PORTAL_BASE_URL", "http://127.0.0.1:8000")
+
 # One size limit for every upload (Excel import); keep the reverse proxy's limit in step
 # (nginx: client_max_body_size 6m;).
 UPLOAD_MAX_BYTES = int(os.environ.get("DJANGO_UPLOAD_MAX_BYTES", str(5 * 1024 * 1024)))

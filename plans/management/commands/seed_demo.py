@@ -191,7 +191,11 @@ class Command(BaseCommand):
             )
             if created:
                 user.set_password(DEMO_PASSWORD)
-                user.save()
+            if not user.email:
+                # A reserved domain (RFC 2606): the follow-up reminders have an address to
+                # print on the console, and nothing could ever reach a real mailbox.
+                user.email = f"{username}@example.org"
+            user.save()
             # The groups come from the roles migration (plans/migrations/0003_roles.py).
             user.groups.set([Group.objects.get(name=role)])
             Membership.objects.update_or_create(
