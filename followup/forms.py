@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from klockaretorpet.concurrency import VersionedModelForm
 from plans.models import Indicator
 
-from .models import ActivityReview
+from .models import ActivityReview, PlanVersion
 
 
 class ReviewForm(VersionedModelForm):
@@ -94,3 +94,22 @@ class OrganisationFilterForm(forms.Form):
     def __init__(self, *args, organisations, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = organisations
+
+
+class CloseRoundForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for closing with unreported activities"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Only needed while activities are unreported; it is kept in the version."),
+    )
+
+
+class RevisionForm(forms.ModelForm):
+    class Meta:
+        model = PlanVersion
+        fields = ["decided_by", "decision_date", "decision_reference", "note"]
+        widgets = {
+            "decision_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "note": forms.Textarea(attrs={"rows": 3}),
+        }

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -80,6 +81,9 @@ class FollowUp(models.Model):
         if self.pk and _stored_round_is_closed(self.pk):
             raise ImmutableError(_("A closed follow-up cannot be changed."))
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("followup:round-detail", kwargs={"pk": self.pk})
 
     def delete(self, *args, **kwargs):
         if self.pk and _stored_round_is_closed(self.pk):
@@ -283,6 +287,9 @@ class PlanVersion(models.Model):
         if not self._state.adding:
             raise ImmutableError(_("A plan version cannot be changed once written."))
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("followup:version-diff", kwargs={"pk": self.pk})
 
     def delete(self, *args, **kwargs):
         raise ImmutableError(_("A plan version cannot be deleted."))

@@ -10,5 +10,7 @@ urlpatterns = [
         views.review_edit,
         name="review-edit",
     ),
+    path("uppfoljningar/<int:pk>/stang/", views.round_close, name="round-close"),
     path("planversioner/<int:pk>/", views.version_diff, name="version-diff"),
+    path("planer/<int:plan_pk>/revidering/", views.plan_revision, name="plan-revision"),
 ]

@@ -15,12 +15,18 @@ from django.views.decorators.http import require_safe
 
 from klockaretorpet import permissions
 from klockaretorpet.concurrency import StaleObjectError
-from plans.models import Activity, Indicator
+from plans.models import Activity, ActivityPlan, Indicator
 from strategies.models import Organisation
 
-from .forms import OrganisationFilterForm, ReviewForm
+from .forms import CloseRoundForm, OrganisationFilterForm, ReviewForm, RevisionForm
 from .models import ActivityReview, FollowUp, PlanVersion
-from .rounds import save_review
+from .rounds import (
+    UnreportedActivities,
+    close_round,
+    save_review,
+    unreported_activities,
+    write_revision,
+)
 from .snapshots import diff_snapshots
 
 
@@ -105,6 +111,7 @@ def round_detail(request, pk):
                 for pk, goal in sorted(goals.items(), key=lambda item: item[1].position)
             ],
             "version": getattr(follow_up, "version", None) if not follow_up.is_open else None,
+            "can_close": follow_up.is_open and permissions.is_plan_admin(request.user),
         },
     )
 
@@ -263,4 +270,58 @@ def version_diff(request, pk):
             "diff": diff,
             "changed": changed if diff else [],
         },
+    )
+
+
+@permissions.allowed_when(permissions.is_plan_admin)
+def round_close(request, pk):
+    """Close the round and write its plan version; with unreported activities only when the
+    administrator gives the reason."""
+    follow_up = _round(pk)
+    if not follow_up.is_open:
+        raise PermissionDenied
+    missing = list(unreported_activities(follow_up))
+    form = CloseRoundForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = close_round(follow_up, user=request.user, reason=form.cleaned_data["reason"])
+        except UnreportedActivities as refused:
+            form.add_error("reason", refused.messages[0])
+        else:
+            messages.success(
+                request,
+                _("The follow-up was closed and version %(number)d of the plan was written.")
+                % {"number": version.number},
+            )
+            return redirect("followup:round-detail", pk=follow_up.pk)
+    return render(
+        request,
+        "followup/round_close.html",
+        {
+            "follow_up": follow_up,
+            "declaration": follow_up.plan.declaration,
+            "missing": missing,
+            "form": form,
+        },
+    )
+
+
+@permissions.allowed_when(permissions.is_plan_admin)
+def plan_revision(request, plan_pk):
+    """Freeze the plan as it is now as a revision, with the decision behind it."""
+    plan = get_object_or_404(
+        ActivityPlan.objects.select_related("declaration__district"), pk=plan_pk
+    )
+    form = RevisionForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        version = write_revision(plan, user=request.user, **form.cleaned_data)
+        messages.success(
+            request,
+            _("Version %(number)d of the plan was written.") % {"number": version.number},
+        )
+        return redirect("followup:version-diff", pk=version.pk)
+    return render(
+        request,
+        "followup/plan_revision.html",
+        {"plan": plan, "declaration": plan.declaration, "form": form},
     )

@@ -527,6 +527,19 @@ def portal_cases():
             portal_read,
         ),
         Case(
+            "followup:round-close",
+            None,
+            lambda w: reverse("followup:round-close", args=[obj(w, "followup").pk]),
+            # Without a reason the round with unreported activities stays open (200).
+            plan_admin_page,
+        ),
+        Case(
+            "followup:plan-revision",
+            None,
+            lambda w: reverse("followup:plan-revision", args=[obj(w, "hbn_activity").plan_id]),
+            lambda role, method: plan_admin_page(role, method, post=REDIRECT),
+        ),
+        Case(
             "followup:version-diff",
             None,
             lambda w: reverse("followup:version-diff", args=[obj(w, "planversion").pk]),

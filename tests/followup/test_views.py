@@ -194,3 +194,51 @@ def test_the_version_page_lists_changes_field_by_field(world):
     assert "Trapphusmöten" in text
     assert "Trapphusträffar" in text
     assert "KS 2026/123" in text
+
+
+def test_closing_from_the_portal_lists_the_unreported_and_needs_a_reason(world):
+    admin, client = world["admin"]
+    client.post(review_url(world, "kommun_activity"), report_data())
+    url = reverse("followup:round-close", args=[world["follow_up"].pk])
+
+    page = client.get(url).content.decode()
+    refused = client.post(url, {"reason": ""})
+    closed = client.post(url, {"reason": "Hyresbostäder rapporterar på mötet."})
+
+    assert world["hbn_activity"].reference_code in page
+    assert "1 aktivitet har inte rapporterats" in page
+    assert refused.status_code == 200
+    assert closed.status_code == 302
+    follow_up = FollowUp.objects.get()
+    assert not follow_up.is_open
+    assert follow_up.version.note == "Hyresbostäder rapporterar på mötet."
+    assert follow_up.version.created_by == admin
+    assert client.get(url).status_code == 403
+
+
+def test_a_plan_admin_writes_a_revision_with_its_decision(world):
+    admin, client = world["admin"]
+    _editor, editor_client = world["kommun_editor"]
+    url = reverse("followup:plan-revision", args=[world["plan"].pk])
+    decision = {
+        "decided_by": "Styrgruppen för Fler kan mer",
+        "decision_date": "2026-03-12",
+        "decision_reference": "KS 2026/41",
+        "note": "Ny aktivitet om läxhjälp.",
+    }
+
+    refused = editor_client.post(url, decision)
+    written = client.post(url, decision)
+
+    assert refused.status_code == 403
+    version = world["plan"].versions.get()
+    assert written.url == reverse("followup:version-diff", args=[version.pk])
+    assert (version.kind, version.decision_reference, version.created_by) == (
+        "revision",
+        "KS 2026/41",
+        admin,
+    )
+    assert version.decision_date == datetime.date(2026, 3, 12)
+    declaration_page = client.get(world["plan"].declaration.get_absolute_url()).content.decode()
+    assert reverse("followup:version-diff", args=[version.pk]) in declaration_page
+    assert reverse("followup:round-detail", args=[world["follow_up"].pk]) in declaration_page
