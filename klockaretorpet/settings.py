@@ -232,5 +232,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     # Lock-outs are logged as warnings; every successful login at INFO would drown them.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # WeasyPrint reports every layout step at INFO; its warnings (a refused URL) stay.
+        "weasyprint.progress": {"level": "WARNING"},
+    },
 }
