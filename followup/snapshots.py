@@ -68,7 +68,11 @@ def plan_snapshot(plan: ActivityPlan, *, follow_up=None) -> dict[str, Any]:
             "slug": declaration.slug,
             "title": declaration.title,
             "district": declaration.district.name,
+            "adopted_on": _iso(declaration.adopted_on),
+            "partners": [partner.name for partner in declaration.partners.all()],
+            "introduction": declaration.introduction,
             "vision": declaration.vision,
+            "goals_introduction": declaration.goals_introduction,
         },
         "plan": {"name": plan.name, "period": plan.period_label, "status": plan.status},
         "follow_up": None
@@ -214,3 +218,48 @@ def _comparable(name: str, activity: dict):
         # This year's actual value is the round's, not a change to the plan.
         return [{k: v for k, v in item.items() if k != "actual_value"} for item in value or []]
     return value
+
+
+# --- showing differences ------------------------------------------------------------------
+
+FIELD_LABELS = {
+    "title": Activity._meta.get_field("title").verbose_name,
+    "strategy": Activity._meta.get_field("strategy").verbose_name,
+    "description": Activity._meta.get_field("description").verbose_name,
+    "activity_type_label": Activity._meta.get_field("activity_type").verbose_name,
+    "lead_organisation": Activity._meta.get_field("lead_organisation").verbose_name,
+    "co_organisations": Activity._meta.get_field("co_organisations").verbose_name,
+    "responsible_unit": Activity._meta.get_field("responsible_unit").verbose_name,
+    "planned_start": Activity._meta.get_field("planned_start").verbose_name,
+    "planned_end": Activity._meta.get_field("planned_end").verbose_name,
+    "schedule_note": Activity._meta.get_field("schedule_note").verbose_name,
+    "measurability": Activity._meta.get_field("measurability").verbose_name,
+    "indicators": Indicator._meta.verbose_name_plural,
+    "status_label": Activity._meta.get_field("status").verbose_name,
+    "success_factors": Activity._meta.get_field("success_factors").verbose_name,
+    "programme_goals": Activity._meta.get_field("programme_goals").verbose_name,
+}
+
+
+def readable(name: str, value) -> str:
+    """A snapshot value as a line of text for the diff."""
+    if value in (None, "", []):
+        return "–"
+    if name == "indicators":
+        return "; ".join(_indicator_text(item) for item in value)
+    if isinstance(value, list):
+        return ", ".join(value)
+    return str(value)
+
+
+def _indicator_text(item: dict) -> str:
+    unit = f" ({item['unit']})" if item["unit"] else ""
+    year = f" ({item['target_year']})" if item["target_year"] else ""
+    return (
+        f"{item['name']}{unit}: {_decimal_comma(item['baseline_value'])} → "
+        f"{_decimal_comma(item['target_value'])}{year}"
+    )
+
+
+def _decimal_comma(number: str | None) -> str:
+    return "–" if number is None else number.replace(".", ",")

@@ -11,6 +11,9 @@ urlpatterns = [
         name="review-edit",
     ),
     path("uppfoljningar/<int:pk>/stang/", views.round_close, name="round-close"),
+    path("uppfoljningar/<int:pk>/rapport.pdf", views.round_report, name="round-report"),
+    path("planversioner/<int:pk>/plan.pdf", views.version_plan_report, name="version-plan-report"),
+    path("planer/<int:plan_pk>/plan.pdf", views.plan_report, name="plan-report"),
     path("planversioner/<int:pk>/", views.version_diff, name="version-diff"),
     path("planer/<int:plan_pk>/revidering/", views.plan_revision, name="plan-revision"),
 ]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -20,6 +21,7 @@ from strategies.models import Organisation
 
 from .forms import CloseRoundForm, OrganisationFilterForm, ReviewForm, RevisionForm
 from .models import ActivityReview, FollowUp, PlanVersion
+from .reports import followup_report_pdf, plan_report_pdf
 from .rounds import (
     UnreportedActivities,
     close_round,
@@ -27,7 +29,7 @@ from .rounds import (
     unreported_activities,
     write_revision,
 )
-from .snapshots import diff_snapshots
+from .snapshots import FIELD_LABELS, diff_snapshots, readable
 
 
 @dataclass
@@ -187,49 +189,6 @@ def review_edit(request, pk, activity_pk):
     )
 
 
-FIELD_LABELS = {
-    "title": Activity._meta.get_field("title").verbose_name,
-    "strategy": Activity._meta.get_field("strategy").verbose_name,
-    "description": Activity._meta.get_field("description").verbose_name,
-    "activity_type_label": Activity._meta.get_field("activity_type").verbose_name,
-    "lead_organisation": Activity._meta.get_field("lead_organisation").verbose_name,
-    "co_organisations": Activity._meta.get_field("co_organisations").verbose_name,
-    "responsible_unit": Activity._meta.get_field("responsible_unit").verbose_name,
-    "planned_start": Activity._meta.get_field("planned_start").verbose_name,
-    "planned_end": Activity._meta.get_field("planned_end").verbose_name,
-    "schedule_note": Activity._meta.get_field("schedule_note").verbose_name,
-    "measurability": Activity._meta.get_field("measurability").verbose_name,
-    "indicators": Indicator._meta.verbose_name_plural,
-    "status_label": Activity._meta.get_field("status").verbose_name,
-    "success_factors": Activity._meta.get_field("success_factors").verbose_name,
-    "programme_goals": Activity._meta.get_field("programme_goals").verbose_name,
-}
-
-
-def readable(name: str, value) -> str:
-    """A snapshot value as a line of text for the diff."""
-    if value in (None, "", []):
-        return "–"
-    if name == "indicators":
-        return "; ".join(_indicator_text(item) for item in value)
-    if isinstance(value, list):
-        return ", ".join(value)
-    return str(value)
-
-
-def _indicator_text(item: dict) -> str:
-    unit = f" ({item['unit']})" if item["unit"] else ""
-    year = f" ({item['target_year']})" if item["target_year"] else ""
-    return (
-        f"{item['name']}{unit}: {_decimal_comma(item['baseline_value'])} → "
-        f"{_decimal_comma(item['target_value'])}{year}"
-    )
-
-
-def _decimal_comma(number: str | None) -> str:
-    return "–" if number is None else number.replace(".", ",")
-
-
 @permissions.allowed_when(permissions.can_view)
 @require_safe
 def version_diff(request, pk):
@@ -325,3 +284,30 @@ def plan_revision(request, plan_pk):
         "followup/plan_revision.html",
         {"plan": plan, "declaration": plan.declaration, "form": form},
     )
+
+
+def _pdf(name: str, content: bytes) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
+
+
+@permissions.allowed_when(permissions.can_view)
+@require_safe
+def round_report(request, pk):
+    """The round's report for the review meeting; a closed round's from its version."""
+    return _pdf(*followup_report_pdf(_round(pk)))
+
+
+@permissions.allowed_when(permissions.can_view)
+@require_safe
+def version_plan_report(request, pk):
+    version = get_object_or_404(PlanVersion.objects.select_related("plan"), pk=pk)
+    return _pdf(*plan_report_pdf(version.plan, version=version))
+
+
+@permissions.allowed_when(permissions.can_view)
+@require_safe
+def plan_report(request, plan_pk):
+    plan = get_object_or_404(ActivityPlan, pk=plan_pk)
+    return _pdf(*plan_report_pdf(plan))

@@ -540,6 +540,24 @@ def portal_cases():
             lambda role, method: plan_admin_page(role, method, post=REDIRECT),
         ),
         Case(
+            "followup:round-report",
+            None,
+            lambda w: reverse("followup:round-report", args=[obj(w, "followup").pk]),
+            portal_read,
+        ),
+        Case(
+            "followup:version-plan-report",
+            None,
+            lambda w: reverse("followup:version-plan-report", args=[obj(w, "planversion").pk]),
+            portal_read,
+        ),
+        Case(
+            "followup:plan-report",
+            None,
+            lambda w: reverse("followup:plan-report", args=[obj(w, "hbn_activity").plan_id]),
+            portal_read,
+        ),
+        Case(
             "followup:version-diff",
             None,
             lambda w: reverse("followup:version-diff", args=[obj(w, "planversion").pk]),

@@ -1,0 +1,233 @@
+"""The printed documents: the follow-up report of a round and the plan itself, as PDF.
+
+Both are rendered from a snapshot (`followup.snapshots`): a closed round from its version, so
+the report prints the same whatever is edited later; an open round or "the plan now" from a
+snapshot taken on the spot. This module is the one adapter between a snapshot and the report
+templates.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from klockaretorpet.pdf import render_pdf
+from plans.models import ActivityStatus, ActivityType
+
+from .models import Assessment, FollowUp, PlanVersion
+from .snapshots import (
+    COMPARED_FIELDS,
+    FIELD_LABELS,
+    SCHEMA,
+    diff_snapshots,
+    plan_snapshot,
+    readable,
+)
+
+NOT_REPORTED = "not_reported"
+# The plan's green / yellow / red; WeasyPrint's SVG takes colours as attributes, not from CSS.
+CHART_COLOURS = {
+    Assessment.ON_TRACK: "#2e7d32",
+    Assessment.DEVIATION: "#f2b705",
+    Assessment.SERIOUS_DEVIATION: "#c62828",
+    NOT_REPORTED: "#9e9e9e",
+}
+CHART_WIDTH = 200  # px of the longest bar in a summary chart
+CHART_ROW = 18  # px per bar
+CHART_LABELS = 140  # px left of the bars for the words
+
+
+class SnapshotSchemaError(ValueError):
+    """A snapshot written by a version of the portal this one cannot read."""
+
+
+@dataclass
+class Category:
+    key: str
+    label: str
+    count: int = 0
+    width: int = 0
+    y: int = 0
+    colour: str = "#9e9e9e"
+
+
+@dataclass
+class GoalSection:
+    position: int
+    title: str
+    description: str
+    strategies: list[dict] = field(default_factory=list)
+    assessments: list[Category] = field(default_factory=list)
+    statuses: list[Category] = field(default_factory=list)
+
+    @property
+    def activity_count(self) -> int:
+        return sum(len(strategy["activities"]) for strategy in self.strategies)
+
+
+def followup_report_pdf(follow_up: FollowUp) -> tuple[str, bytes]:
+    """(file name, PDF) of the round's report: from its version once closed."""
+    version = getattr(follow_up, "version", None) if not follow_up.is_open else None
+    snapshot = version.snapshot if version else plan_snapshot(follow_up.plan, follow_up=follow_up)
+    previous = _previous_version(follow_up.plan, before=version)
+    html = render_to_string(
+        "followup/report/followup_report.html",
+        report_context(snapshot, version=version, previous=previous),
+    )
+    slug = snapshot["declaration"]["slug"]
+    return f"uppfoljning-{slug}-{follow_up.year}.pdf", render_pdf(html)
+
+
+def plan_report_pdf(plan, *, version: PlanVersion | None = None) -> tuple[str, bytes]:
+    """(file name, PDF) of the plan itself: the declaration and its activity plan, as it is now
+    or as a version froze it."""
+    snapshot = version.snapshot if version else plan_snapshot(plan)
+    html = render_to_string(
+        "followup/report/plan_report.html", report_context(snapshot, version=version)
+    )
+    suffix = f"version-{version.number}" if version else "aktuell"
+    return f"plan-{snapshot['declaration']['slug']}-{suffix}.pdf", render_pdf(html)
+
+
+def _previous_version(plan, *, before: PlanVersion | None) -> PlanVersion | None:
+    versions = plan.versions.order_by("-number")
+    if before is not None:
+        versions = versions.filter(number__lt=before.number)
+    return versions.first()
+
+
+def report_context(snapshot: dict, *, version=None, previous: PlanVersion | None = None) -> dict:
+    """What the report templates show, read from a snapshot."""
+    if snapshot.get("schema") != SCHEMA:
+        raise SnapshotSchemaError(
+            f"Snapshot schema {snapshot.get('schema')!r}; this portal reads schema {SCHEMA}."
+        )
+    goals = [
+        GoalSection(position=goal["position"], title=goal["title"], description=goal["description"])
+        for goal in snapshot["goals"]
+    ]
+    by_position = {goal.position: goal for goal in goals}
+    strategies = {}
+    for goal_data, goal in zip(snapshot["goals"], goals, strict=True):
+        for strategy in goal_data["strategies"]:
+            entry = {**strategy, "activities": []}
+            goal.strategies.append(entry)
+            strategies[strategy["number"]] = entry
+    for activity in snapshot["activities"]:
+        entry = strategies.get(activity["strategy"])
+        if entry is None:
+            # A strategy the snapshot's tree does not hold (should not happen): keep it visible.
+            goal = by_position.get(activity["goal"])
+            if goal is None:
+                continue
+            entry = {"number": activity["strategy"], "title": activity["strategy_title"]}
+            entry["description"], entry["activities"] = "", []
+            goal.strategies.append(entry)
+            strategies[activity["strategy"]] = entry
+        entry["activities"].append(_activity(activity))
+    for goal in goals:
+        _summarise(goal)
+    follow_up = snapshot.get("follow_up")
+    changes = None
+    if previous is not None:
+        changes = _changes(diff_snapshots(previous.snapshot, snapshot))
+    declaration = snapshot["declaration"]
+    return {
+        "snapshot": snapshot,
+        "declaration": declaration,
+        "plan": snapshot["plan"],
+        "follow_up": follow_up,
+        "meeting_date": _date(follow_up and follow_up.get("meeting_date")),
+        "deadline": _date(follow_up and follow_up.get("deadline")),
+        "version": version,
+        "version_date": _long_date(version.created_at) if version else None,
+        "taken_at": _long_date(datetime.datetime.fromisoformat(snapshot["taken_at"])),
+        "previous": previous,
+        "changes": changes,
+        "goals": goals,
+        "totals": _totals(goals),
+        "chart": {
+            "width": CHART_LABELS + CHART_WIDTH + 40,
+            "height": len(Assessment.choices) * CHART_ROW + CHART_ROW,
+            "labels": CHART_LABELS,
+            "bar": CHART_ROW - 5,
+        },
+        "language": translation.get_language(),
+    }
+
+
+def _activity(data: dict) -> dict:
+    review = data.get("review")
+    return {
+        **data,
+        "activity_type_short": ActivityType(data["activity_type"]).short_label
+        if data.get("activity_type")
+        else "",
+        "assessment": review["assessment"] if review else NOT_REPORTED,
+        "assessment_label": review["assessment_label"] if review else _("not reported"),
+        "new_status_label": str(ActivityStatus(review["new_status"]).label) if review else "",
+    }
+
+
+def _summarise(goal: GoalSection) -> None:
+    activities = [a for strategy in goal.strategies for a in strategy["activities"]]
+    assessed = Counter(activity["assessment"] for activity in activities)
+    goal.assessments = [
+        Category(key, str(label), assessed[key], colour=CHART_COLOURS[key])
+        for key, label in [*Assessment.choices, (NOT_REPORTED, _("not reported"))]
+    ]
+    statuses = Counter(activity["status"] for activity in activities)
+    goal.statuses = [
+        Category(key, str(label), statuses[key]) for key, label in ActivityStatus.choices
+    ]
+    highest = max([c.count for c in goal.assessments] + [1])
+    for row, category in enumerate(goal.assessments):
+        category.width = round(CHART_WIDTH * category.count / highest)
+        category.y = row * CHART_ROW
+
+
+def _totals(goals: list[GoalSection]) -> dict:
+    return {
+        "activities": sum(goal.activity_count for goal in goals),
+        "reported": sum(
+            c.count for goal in goals for c in goal.assessments if c.key != NOT_REPORTED
+        ),
+    }
+
+
+def _changes(diff) -> dict:
+    return {
+        "added": diff.added,
+        "removed": diff.removed,
+        "changed": [
+            (
+                activity,
+                [
+                    (
+                        str(FIELD_LABELS[c.field]),
+                        readable(c.field, c.before),
+                        readable(c.field, c.after),
+                    )
+                    for c in changes
+                    if c.field in COMPARED_FIELDS
+                ],
+            )
+            for activity, changes in diff.changed
+        ],
+        "is_empty": diff.is_empty,
+    }
+
+
+def _date(value: str | None) -> str:
+    return _long_date(datetime.date.fromisoformat(value)) if value else ""
+
+
+def _long_date(value) -> str:
+    # "26 november 2026", in the active language.
+    return date_format(value, "j F Y")
