@@ -166,12 +166,26 @@ def _activity(data: dict) -> dict:
     review = data.get("review")
     return {
         **data,
+        "indicators": [_indicator(item) for item in data["indicators"]],
         "activity_type_short": ActivityType(data["activity_type"]).short_label
         if data.get("activity_type")
         else "",
         "assessment": review["assessment"] if review else NOT_REPORTED,
         "assessment_label": review["assessment_label"] if review else _("not reported"),
         "new_status_label": str(ActivityStatus(review["new_status"]).label) if review else "",
+    }
+
+
+def _indicator(item: dict) -> dict:
+    def value(number, year=None):
+        text = number.replace(".", ",") if number is not None else "–"
+        return f"{text} ({year})" if year else text
+
+    return {
+        **item,
+        "baseline_text": value(item["baseline_value"], item["baseline_year"]),
+        "target_text": value(item["target_value"], item["target_year"]),
+        "actual_text": value(item.get("actual_value")),
     }
 
 

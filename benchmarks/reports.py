@@ -1,0 +1,196 @@
+"""Time, peak memory and page count of the follow-up report PDF.
+
+Builds a throw-away SQLite database with a plan of N activities (default: 50 and 500), each with
+two indicators and a review in a closed round, and renders the round's report (from its version's
+snapshot, as the portal does) several times. Peak memory is the process's resident high-water
+mark during one render (Linux), reset before it. Prints figures and the issue's targets;
+asserts nothing. Run: `.venv/bin/python benchmarks/reports.py [N ...] [--runs R]`.
+"""
+
+import argparse
+import ctypes
+import gc
+import io
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# benchmarks/import_export.py has the library's name: with this folder on the path, Django's app
+# loading would import that script instead of django-import-export.
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
+sys.path.insert(0, str(HERE.parent))
+scratch = tempfile.mkdtemp(prefix="bench-reports-")
+os.environ["DATABASE_URL"] = f"sqlite:///{scratch}/bench.sqlite3"
+os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only")
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "klockaretorpet.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+import datetime  # noqa: E402
+from decimal import Decimal  # noqa: E402
+
+import pypdf  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.utils import translation  # noqa: E402
+
+from followup.models import ActivityReview, Assessment, FollowUp, IndicatorValue  # noqa: E402
+from followup.reports import followup_report_pdf  # noqa: E402
+from followup.rounds import close_round  # noqa: E402
+from plans.models import Activity, ActivityStatus, ActivityType, Indicator  # noqa: E402
+
+TARGET_SECONDS = {500: 8.0}
+TARGET_PEAK_MB = 500
+
+
+def build(count: int) -> FollowUp:
+    from tests.factories import (
+        DeclarationFactory,
+        GoalFactory,
+        OrganisationFactory,
+        PlanFactory,
+        StrategyFactory,
+    )
+
+    declaration = DeclarationFactory()
+    strategies = [
+        StrategyFactory(goal=goal, position=number)
+        for goal in [GoalFactory(declaration=declaration, position=n) for n in (1, 2, 3)]
+        for number in (1, 2, 3)
+    ]
+    organisations = [OrganisationFactory() for _ in range(6)]
+    plan = PlanFactory(declaration=declaration, start_year=2024, end_year=2030)
+    user = get_user_model().objects.create_user(f"bench{count}", first_name="Bänk")
+    activities = []
+    for index in range(count):
+        strategy = strategies[index % len(strategies)]
+        serial = index // len(strategies) + 1
+        code = f"{strategy.goal.position}.{strategy.position}.{serial}"
+        activities.append(
+            Activity(
+                plan=plan,
+                strategy=strategy,
+                reference_code=code,
+                code_prefix=code.rsplit(".", 1)[0],
+                code_serial=serial,
+                title=f"Aktivitet {code}: trygghetsvandring med boende och föreningar",
+                description="Genomförs tillsammans med boende, föreningar och skolan.",
+                activity_type=list(ActivityType)[index % 3],
+                planned_start=datetime.date(2024, index % 12 + 1, 1),
+                planned_end=datetime.date(2026, index % 12 + 1, 1),
+                lead_organisation=organisations[index % len(organisations)],
+                responsible_unit="Områdesförvaltare",
+                measurability="Antal genomförda träffar och upplevd trygghet.",
+                status=ActivityStatus.ONGOING,
+            )
+        )
+    activities = Activity.objects.bulk_create(activities)
+    indicators = Indicator.objects.bulk_create(
+        Indicator(
+            activity=activity,
+            position=position,
+            name=name,
+            unit=unit,
+            baseline_value=Decimal(base),
+            baseline_year=2023,
+            target_value=Decimal(target),
+            target_year=2028,
+        )
+        for activity in activities
+        for position, (name, unit, base, target) in enumerate(
+            [("Trygga boende", "%", "58.5", "70"), ("Deltagare", "st", "40", "120")], start=1
+        )
+    )
+    follow_up = FollowUp.objects.create(
+        plan=plan, year=2025, deadline=datetime.date(2026, 1, 31), meeting_date=None
+    )
+    assessments = list(Assessment)
+    reviews = ActivityReview.objects.bulk_create(
+        ActivityReview(
+            follow_up=follow_up,
+            activity=activity,
+            assessment=assessments[index % 3],
+            done="Tre träffar genomförda med sammanlagt fyrtio deltagare.",
+            deviations="" if index % 3 == 0 else "Lokalen blev klar senare än planerat.",
+            next_step="Fortsätta under hösten och bjuda in fler föreningar.",
+            new_status=ActivityStatus.ONGOING,
+            reviewed_by=user,
+        )
+        for index, activity in enumerate(activities)
+    )
+    review_of = {review.activity_id: review for review in reviews}
+    IndicatorValue.objects.bulk_create(
+        IndicatorValue(
+            review=review_of[indicator.activity_id], indicator=indicator, actual_value=61
+        )
+        for indicator in indicators
+    )
+    close_round(follow_up, user=user)
+    return FollowUp.objects.get(pk=follow_up.pk)
+
+
+def peak_of(operation) -> tuple[float, float | None, object]:
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+        measured = True
+    except OSError:
+        measured = False
+    start = time.perf_counter()
+    result = operation()
+    seconds = time.perf_counter() - start
+    peak = None
+    if measured:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    peak = int(line.split()[1]) / 1024
+    return seconds, peak, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=[50, 500])
+    parser.add_argument("--runs", type=int, default=3)
+    options = parser.parse_args()
+    call_command("migrate", verbosity=0)
+    print(f"{'activities':>10}{'pages':>7}{'median s':>10}{'min–max s':>14}{'peak MB':>9}  target")
+    with translation.override("sv"):
+        for size in options.sizes:
+            follow_up = build(size)
+            times, peaks, pages = [], [], 0
+            for _ in range(options.runs):
+                seconds, peak, (_name, pdf) = peak_of(
+                    lambda round_=follow_up: followup_report_pdf(round_)
+                )
+                times.append(seconds)
+                if peak is not None:
+                    peaks.append(peak)
+                pages = len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
+            median = statistics.median(times)
+            target = TARGET_SECONDS.get(size)
+            verdict = ""
+            if target:
+                met = median <= target and (not peaks or max(peaks) <= TARGET_PEAK_MB)
+                verdict = f"≤ {target} s, ≤ {TARGET_PEAK_MB} MB: {'met' if met else 'MISSED'}"
+            print(
+                f"{size:>10}{pages:>7}{median:>10.2f}{min(times):>7.2f}–{max(times):<6.2f}"
+                f"{max(peaks) if peaks else float('nan'):>9.0f}  {verdict}"
+            )
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

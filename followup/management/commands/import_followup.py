@@ -1,0 +1,60 @@
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.management.base import BaseCommand, CommandError
+
+from followup.management.commands.export_followup import find_round
+from followup.resources import import_round
+from plans.sheets import read_activity_sheet
+
+
+class Command(BaseCommand):
+    help = (
+        "Imports a follow-up round's reports from an .xlsx or .csv file in the export's layout: "
+        "every row or none. With --dry-run it only reports what would change."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--declaration", required=True, help="The declaration's slug.")
+        parser.add_argument("--year", required=True, type=int, help="The follow-up's year.")
+        parser.add_argument("--dry-run", action="store_true", help="Preview; write nothing.")
+        parser.add_argument(
+            "--user",
+            help="User name the reports and the change history record (required unless "
+            "--dry-run); only activities this user may report are accepted.",
+        )
+
+    def handle(self, *args, file, declaration, year, dry_run, user, **options):
+        follow_up = find_round(declaration, year)
+        importer = None
+        if user:
+            importer = get_user_model().objects.filter(username=user).first()
+            if importer is None:
+                raise CommandError(f"Användaren ”{user}” finns inte.")
+        elif not dry_run:
+            raise CommandError("Ange --user: ändringshistoriken ska visa vem som importerade.")
+        path = Path(file)
+        if not path.is_file():
+            raise CommandError(f"Filen ”{file}” finns inte.")
+        with path.open("rb") as handle:
+            try:
+                dataset = read_activity_sheet(File(handle, name=path.name))
+            except ValidationError as error:
+                raise CommandError(" ".join(error.messages)) from None
+        outcome = import_round(follow_up=follow_up, dataset=dataset, user=importer, dry_run=dry_run)
+        counts = outcome.counts
+        summary = (
+            f"{counts['new']} nya, {counts['changed']} ändrade, {counts['unchanged']} "
+            f"oförändrade, {counts['unreported']} ej rapporterade, {counts['invalid']} med fel"
+        )
+        if not outcome.ok:
+            for problem in outcome.problems:
+                self.stderr.write(problem)
+            raise CommandError(f"Inget importerades ({summary}).")
+        for change in outcome.changes:
+            self.stdout.write(change)
+        verb = "Skulle importeras" if dry_run else "Importerat"
+        self.stdout.write(f"{verb}: {summary}.")
