@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -86,10 +88,25 @@ class FollowUpAdmin(GuardedAdmin):
 class PlanVersionAdmin(admin.ModelAdmin):
     """Versions are written by closing a round or adopting a revision; here they are read."""
 
-    list_display = ["__str__", "number", "kind", "created_at", "created_by"]
+    list_display = ["__str__", "number", "kind", "created_at", "created_by", "links"]
     list_filter = ["kind", "plan__declaration"]
     list_select_related = ["plan", "created_by"]
     exclude = ["snapshot"]
+    readonly_fields = ["links"]
+
+    def get_queryset(self, request):
+        # A version's snapshot can be large; lists and pages show the rest.
+        return super().get_queryset(request).defer("snapshot")
+
+    @admin.display(description=_("documents"))
+    def links(self, version: PlanVersion) -> str:
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("followup:version-plan-report", args=[version.pk]),
+            _("the plan (PDF)"),
+            reverse("followup:version-diff", args=[version.pk]),
+            _("changes since the previous version"),
+        )
 
     def has_module_permission(self, request):
         return permissions.can_view(request.user) and super().has_module_permission(request)

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from klockaretorpet.concurrency import VersionedModelForm
+from klockaretorpet.uploads import SpreadsheetUploadValidator
 from plans.models import Indicator
 
 from .models import ActivityReview, PlanVersion
@@ -113,3 +114,14 @@ class RevisionForm(forms.ModelForm):
             "decision_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "note": forms.Textarea(attrs={"rows": 3}),
         }
+
+
+class RoundImportForm(forms.Form):
+    import_file = forms.FileField(
+        label=_("The filled-in sheet"),
+        help_text=_("The Excel file exported from this follow-up (.xlsx), or a CSV file."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["import_file"].validators.append(SpreadsheetUploadValidator())

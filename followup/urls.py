@@ -12,6 +12,8 @@ urlpatterns = [
     ),
     path("uppfoljningar/<int:pk>/stang/", views.round_close, name="round-close"),
     path("uppfoljningar/<int:pk>/rapport.pdf", views.round_report, name="round-report"),
+    path("uppfoljningar/<int:pk>/excel/", views.round_export, name="round-export"),
+    path("uppfoljningar/<int:pk>/importera/", views.round_import, name="round-import"),
     path("planversioner/<int:pk>/plan.pdf", views.version_plan_report, name="version-plan-report"),
     path("planer/<int:plan_pk>/plan.pdf", views.plan_report, name="plan-report"),
     path("planversioner/<int:pk>/", views.version_diff, name="version-diff"),

@@ -3,11 +3,14 @@ differences between two plan versions."""
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,12 +19,21 @@ from django.views.decorators.http import require_safe
 
 from klockaretorpet import permissions
 from klockaretorpet.concurrency import StaleObjectError
+from klockaretorpet.xlsx import FormulaSafeXLSX
 from plans.models import Activity, ActivityPlan, Indicator
+from plans.sheets import read_activity_sheet
 from strategies.models import Organisation
 
-from .forms import CloseRoundForm, OrganisationFilterForm, ReviewForm, RevisionForm
+from .forms import (
+    CloseRoundForm,
+    OrganisationFilterForm,
+    ReviewForm,
+    RevisionForm,
+    RoundImportForm,
+)
 from .models import ActivityReview, FollowUp, PlanVersion
 from .reports import followup_report_pdf, plan_report_pdf
+from .resources import export_round_workbook, import_round
 from .rounds import (
     UnreportedActivities,
     close_round,
@@ -114,6 +126,10 @@ def round_detail(request, pk):
             ],
             "version": getattr(follow_up, "version", None) if not follow_up.is_open else None,
             "can_close": follow_up.is_open and permissions.is_plan_admin(request.user),
+            "can_import": follow_up.is_open
+            and permissions.role_of(request.user)
+            in (permissions.Role.PLAN_ADMIN, permissions.Role.EDITOR),
+            "own_organisation": Organisation.objects.filter(memberships__user=request.user).first(),
         },
     )
 
@@ -311,3 +327,87 @@ def version_plan_report(request, pk):
 def plan_report(request, plan_pk):
     plan = get_object_or_404(ActivityPlan, pk=plan_pk)
     return _pdf(*plan_report_pdf(plan))
+
+
+@permissions.allowed_when(permissions.can_view)
+@require_safe
+def round_export(request, pk):
+    """The round's sheet, pre-filled: for one organisation (and its units) or all."""
+    follow_up = _round(pk)
+    organisation = None
+    if request.GET.get("organisation"):
+        organisation = get_object_or_404(Organisation, pk=request.GET["organisation"])
+    name, content = export_round_workbook(follow_up, organisation)
+    response = HttpResponse(content, content_type=FormulaSafeXLSX().get_content_type())
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+# The previewed file waits here for the user's confirmation (not on one server's disk).
+PENDING_IMPORT_SECONDS = 30 * 60
+
+
+def _pending_key(request, token: str) -> str:
+    return f"followup-import:{request.user.pk}:{token}"
+
+
+@permissions.allowed_when(permissions.can_view)
+def round_import(request, pk):
+    """Upload a filled-in sheet, see the preview, then confirm: every row or none."""
+    follow_up = _round(pk)
+    if not follow_up.is_open or permissions.role_of(request.user) not in (
+        permissions.Role.PLAN_ADMIN,
+        permissions.Role.EDITOR,
+    ):
+        raise PermissionDenied
+    form = RoundImportForm()
+    outcome, token, file_name = None, "", ""
+    if request.method == "POST" and request.POST.get("token"):
+        token = request.POST["token"]
+        pending = cache.get(_pending_key(request, token))
+        if pending is None:
+            messages.error(request, _("The preview has expired. Upload the file again."))
+            return redirect("followup:round-import", pk=follow_up.pk)
+        file_name, content = pending
+        outcome = _import(follow_up, request.user, file_name, content, dry_run=False)
+        if outcome.ok:
+            cache.delete(_pending_key(request, token))
+            messages.success(
+                request,
+                _("The reports were imported: %(new)d new, %(changed)d changed.")
+                % {"new": outcome.counts["new"], "changed": outcome.counts["changed"]},
+            )
+            return redirect("followup:round-detail", pk=follow_up.pk)
+        token = ""
+    elif request.method == "POST":
+        form = RoundImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["import_file"]
+            file_name, content = upload.name, upload.read()
+            try:
+                outcome = _import(follow_up, request.user, file_name, content, dry_run=True)
+            except ValidationError as unreadable:
+                form.add_error("import_file", unreadable)
+            else:
+                if outcome.ok:
+                    token = secrets.token_urlsafe(16)
+                    cache.set(
+                        _pending_key(request, token), (file_name, content), PENDING_IMPORT_SECONDS
+                    )
+    return render(
+        request,
+        "followup/round_import.html",
+        {
+            "follow_up": follow_up,
+            "declaration": follow_up.plan.declaration,
+            "form": form,
+            "outcome": outcome,
+            "token": token,
+            "file_name": file_name,
+        },
+    )
+
+
+def _import(follow_up, user, file_name: str, content: bytes, *, dry_run: bool):
+    dataset = read_activity_sheet(SimpleUploadedFile(file_name, content))
+    return import_round(follow_up=follow_up, dataset=dataset, user=user, dry_run=dry_run)

@@ -558,6 +558,21 @@ def portal_cases():
             portal_read,
         ),
         Case(
+            "followup:round-export",
+            None,
+            lambda w: reverse("followup:round-export", args=[obj(w, "followup").pk]),
+            portal_read,
+        ),
+        Case(
+            "followup:round-import",
+            None,
+            lambda w: reverse("followup:round-import", args=[obj(w, "followup").pk]),
+            # Editors and plan administrators; an empty POST redisplays the form.
+            lambda role, method: (
+                LOGIN if role == ANONYMOUS else (OK if role in STAFF else FORBIDDEN)
+            ),
+        ),
+        Case(
             "followup:version-diff",
             None,
             lambda w: reverse("followup:version-diff", args=[obj(w, "planversion").pk]),

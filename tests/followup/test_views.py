@@ -242,3 +242,70 @@ def test_a_plan_admin_writes_a_revision_with_its_decision(world):
     declaration_page = client.get(world["plan"].declaration.get_absolute_url()).content.decode()
     assert reverse("followup:version-diff", args=[version.pk]) in declaration_page
     assert reverse("followup:round-detail", args=[world["follow_up"].pk]) in declaration_page
+
+
+def test_an_editor_fills_in_the_excel_sheet_previews_and_confirms(world):
+    import io
+
+    import openpyxl
+
+    user, client = world["kommun_editor"]
+    kommun = world["kommun_activity"].lead_organisation.parent
+    sheet_url = reverse("followup:round-export", args=[world["follow_up"].pk])
+    import_url = reverse("followup:round-import", args=[world["follow_up"].pk])
+    exported = client.get(sheet_url, {"organisation": kommun.pk})
+    workbook = openpyxl.load_workbook(io.BytesIO(exported.content))
+    sheet = workbook.active
+    headings = [cell.value for cell in sheet[1]]
+    assert [row[0].value for row in sheet.iter_rows(min_row=2)] == [
+        world["kommun_activity"].reference_code
+    ]
+    sheet.cell(2, headings.index("Bedömning") + 1).value = "enligt plan"
+    sheet.cell(2, headings.index("Vad som har gjorts") + 1).value = "Läxhjälp varje tisdag."
+    sheet.cell(2, headings.index("Ny status") + 1).value = "pågående"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    file = io.BytesIO(buffer.getvalue())
+    file.name = "uppfoljning.xlsx"
+    preview = client.post(import_url, {"import_file": file})
+    token = preview.context["token"]
+
+    assert "Läxhjälp varje tisdag." in preview.content.decode()
+    assert not ActivityReview.objects.exists()
+    confirmed = client.post(import_url, {"token": token})
+    assert confirmed.status_code == 302
+    review = ActivityReview.objects.get()
+    assert (review.done, review.reviewed_by) == ("Läxhjälp varje tisdag.", user)
+    # The same token cannot import twice.
+    assert client.post(import_url, {"token": token}).status_code == 302
+    assert ActivityReview.objects.count() == 1
+
+
+def test_a_bad_sheet_lists_its_problems_and_imports_nothing(world):
+    import io
+
+    import openpyxl
+
+    _user, client = world["kommun_editor"]
+    import_url = reverse("followup:round-import", args=[world["follow_up"].pk])
+    exported = client.get(reverse("followup:round-export", args=[world["follow_up"].pk]))
+    workbook = openpyxl.load_workbook(io.BytesIO(exported.content))
+    sheet = workbook.active
+    headings = [cell.value for cell in sheet[1]]
+    for row in (2, 3):
+        sheet.cell(row, headings.index("Bedömning") + 1).value = "nästan klart"
+        sheet.cell(row, headings.index("Vad som har gjorts") + 1).value = "Något"
+        sheet.cell(row, headings.index("Ny status") + 1).value = "pågående"
+    file = io.BytesIO()
+    workbook.save(file)
+    file.seek(0)
+    file.name = "uppfoljning.xlsx"
+
+    response = client.post(import_url, {"import_file": file})
+    text = response.content.decode()
+
+    assert "Ingenting importerades" in text
+    assert "Rad 2, kolumn ”Bedömning”" in text
+    assert not response.context["token"]
+    assert not ActivityReview.objects.exists()
