@@ -21,7 +21,6 @@ migrate: install
 # seed_demo loads the Klockaretorpet plan first when the database does not have it yet.
 demo: migrate
 	$(DEV_ENV) $(BIN)/python manage.py seed_demo
-	$(DEV_ENV) $(BIN)/python manage.py seed_demo_followup
 
 run: demo
 	@echo "Portalen startar på http://127.0.0.1:8000/ (admin: http://127.0.0.1:8000/admin/). Avsluta med Ctrl+C."

@@ -309,3 +309,54 @@ def test_a_bad_sheet_lists_its_problems_and_imports_nothing(world):
     assert "Rad 2, kolumn ”Bedömning”" in text
     assert not response.context["token"]
     assert not ActivityReview.objects.exists()
+
+
+def test_no_portal_url_changes_a_closed_round(world):
+    """Every follow-up URL of the portal, posted to by a plan administrator after closing."""
+    import io
+
+    from django.urls import get_resolver
+
+    from followup.models import PlanVersion
+
+    admin, client = world["admin"]
+    follow_up = world["follow_up"]
+    client.post(review_url(world, "kommun_activity"), report_data())
+    sheet = client.get(reverse("followup:round-export", args=[follow_up.pk])).content
+    close_round(follow_up, user=admin, reason="Stängd för provet.")
+    version = PlanVersion.objects.get()
+
+    def state():
+        return (
+            list(FollowUp.objects.values_list("state", "summary", "year", "closed_at")),
+            list(ActivityReview.objects.values_list("done", "assessment", "version")),
+            list(IndicatorValue.objects.values_list("actual_value", flat=True)),
+            list(PlanVersion.objects.values_list("number", "note", "snapshot")),
+        )
+
+    before = state()
+    args = {
+        "round-detail": [follow_up.pk],
+        "review-edit": [follow_up.pk, world["kommun_activity"].pk],
+        "round-close": [follow_up.pk],
+        "round-report": [follow_up.pk],
+        "round-export": [follow_up.pk],
+        "round-import": [follow_up.pk],
+        "version-diff": [version.pk],
+        "version-plan-report": [version.pk],
+    }
+    names = set(get_resolver().namespace_dict["followup"][1].reverse_dict.keys()) - {None}
+    covered = {name for name in names if isinstance(name, str)}
+    # plan-report and plan-revision concern the plan, not the round.
+    assert covered - {"plan-report", "plan-revision"} == set(args)
+    for name, url_args in args.items():
+        url = reverse(f"followup:{name}", args=url_args)
+        for data in (
+            report_data(done="Efteråt", version=2),
+            {"reason": "Igen"},
+            {"import_file": io.BytesIO(sheet)},
+        ):
+            response = client.post(url, data)
+            assert response.status_code in (403, 405), (name, response.status_code)
+
+    assert state() == before

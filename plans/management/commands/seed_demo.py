@@ -7,6 +7,7 @@ fixture and is not touched. Refuses to run in production (DJANGO_DEBUG off).
 import datetime
 from decimal import Decimal
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -179,6 +180,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = self._users()
             self._activities(editor=users["redaktor.hyresbostader"])
+        if apps.is_installed("followup"):
+            # By name, not by import: plans must not depend on the follow-up built on it.
+            call_command("seed_demo_followup", stdout=self.stdout)
         self._print_logins()
 
     def _users(self) -> dict:
