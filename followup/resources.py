@@ -606,20 +606,6 @@ def stored_values(review: ActivityReview | None) -> dict[int, Decimal | None]:
 # --- export ------------------------------------------------------------------------------------
 
 
-def organisation_and_units(organisation: Organisation) -> set[int]:
-    children: dict[int | None, list[int]] = {}
-    for pk, parent in Organisation.objects.values_list("pk", "parent"):
-        children.setdefault(parent, []).append(pk)
-    found: set[int] = set()
-    pending = [organisation.pk]
-    while pending:
-        current = pending.pop()
-        if current not in found:
-            found.add(current)
-            pending.extend(children.get(current, []))
-    return found
-
-
 def round_activities(
     follow_up: FollowUp, organisation: Organisation | None = None
 ) -> QuerySet[Activity]:
@@ -634,7 +620,9 @@ def round_activities(
         .in_code_order()
     )
     if organisation is not None:
-        activities = activities.filter(lead_organisation__in=organisation_and_units(organisation))
+        activities = activities.filter(
+            lead_organisation__in=Organisation.objects.ids_with_units(organisation.pk)
+        )
     return activities
 
 

@@ -105,7 +105,7 @@ def round_detail(request, pk):
             reported_by_goal[goal.pk] += 1
     shown = activities
     if chosen is not None:
-        units = _with_units(chosen, parents)
+        units = Organisation.objects.ids_with_units(chosen.pk)
         shown = [a for a in activities if a.lead_organisation_id in units]
     return render(
         request,
@@ -132,19 +132,6 @@ def round_detail(request, pk):
             "own_organisation": Organisation.objects.filter(memberships__user=request.user).first(),
         },
     )
-
-
-def _with_units(organisation: Organisation, parents: dict[int, int | None]) -> set[int]:
-    children: dict[int | None, list[int]] = {}
-    for pk, parent in parents.items():
-        children.setdefault(parent, []).append(pk)
-    found, pending = set(), [organisation.pk]
-    while pending:
-        current = pending.pop()
-        if current not in found:
-            found.add(current)
-            pending.extend(children.get(current, []))
-    return found
 
 
 @permissions.allowed_when(permissions.can_view)

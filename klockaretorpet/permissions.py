@@ -62,20 +62,10 @@ def organisation_ids_of(user) -> frozenset[int]:
     if not getattr(user, "is_authenticated", False):
         return frozenset()
     if not hasattr(user, "_plan_organisation_ids"):
-        membership = Membership.objects.filter(user=user).values_list("organisation", flat=True)
-        root = membership.first()
-        ids: set[int] = set()
-        if root is not None:
-            children: dict[int | None, list[int]] = {}
-            for pk, parent in Organisation.objects.values_list("pk", "parent"):
-                children.setdefault(parent, []).append(pk)
-            pending = [root]
-            while pending:
-                current = pending.pop()
-                if current not in ids:
-                    ids.add(current)
-                    pending.extend(children.get(current, []))
-        user._plan_organisation_ids = frozenset(ids)
+        root = Membership.objects.filter(user=user).values_list("organisation", flat=True).first()
+        user._plan_organisation_ids = (
+            frozenset() if root is None else Organisation.objects.ids_with_units(root)
+        )
     return user._plan_organisation_ids
 
 

@@ -59,6 +59,21 @@ class OrganisationManager(models.Manager):
     def get_by_natural_key(self, name: str):
         return self.get(name=name)
 
+    def ids_with_units(self, organisation_id: int) -> frozenset[int]:
+        """The organisation and every unit below it, at any depth, in one query: an editor
+        at the kommun works for its administrations too."""
+        children: dict[int | None, list[int]] = {}
+        for pk, parent in self.values_list("pk", "parent"):
+            children.setdefault(parent, []).append(pk)
+        found: set[int] = set()
+        pending = [organisation_id]
+        while pending:
+            current = pending.pop()
+            if current not in found:
+                found.add(current)
+                pending.extend(children.get(current, []))
+        return frozenset(found)
+
 
 class Organisation(models.Model):
     """A partner of a declaration or a party responsible for activities."""
