@@ -134,10 +134,14 @@ def _activity(activity: Activity, review) -> dict[str, Any]:
                 "baseline_year": indicator.baseline_year,
                 "target_value": _number(indicator.target_value),
                 "target_year": indicator.target_year,
+                "higher_is_better": indicator.higher_is_better,
+                "kolada_kpi": indicator.kolada_kpi,
                 "actual_value": _number(values.get(indicator.pk)),
             }
             for indicator in activity.indicators.all()
         ],
+        "created_at": activity.created_at.isoformat(),
+        "updated_at": activity.updated_at.isoformat(),
         "review": None if review is None else _review(review),
     }
 
