@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from django.views.i18n import set_language
 
 from klockaretorpet import views
 
@@ -33,6 +35,9 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("granskning/", include(audit_patterns)),
+    # The language switch and the accessibility statement serve visitors who are not logged in.
+    path("sprak/", login_not_required(set_language), name="set_language"),
+    path("tillganglighet/", views.accessibility_statement, name="accessibility"),
     path("", include("followup.urls")),
     path("", include("plans.urls")),
     path("", include("strategies.urls")),

@@ -1,11 +1,13 @@
-"""Plan administrators' pages that span every app: the audit trail and the retention routine."""
+"""Pages that span every app: the audit trail and the retention routine (plan administrators),
+and the accessibility statement (everyone)."""
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from klockaretorpet import permissions
@@ -84,3 +86,12 @@ def audit_erase_name(request):
             return redirect("audit:erase-name")
         preview = erase_name(name=name, dry_run=True)
     return render(request, "audit/erase_name.html", {"form": form, "preview": preview})
+
+
+@login_not_required
+@require_safe
+def accessibility_statement(request):
+    """Tillgänglighetsredogörelse in DIGG's format. Its text is a document, not interface
+    strings, so each language has a template of its own."""
+    language = "en" if get_language() == "en" else "sv"
+    return render(request, f"accessibility_statement_{language}.html")

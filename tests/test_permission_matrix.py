@@ -592,6 +592,20 @@ def portal_cases():
             data=lambda w: {"name": "Ingen Alls"},
         ),
         Case(
+            "set_language",
+            None,
+            lambda w: reverse("set_language"),
+            # Everyone, logged in or not, is sent back to the page (or the start).
+            lambda role, method: REDIRECT,
+            data=lambda w: {"language": "en", "next": "/"},
+        ),
+        Case(
+            "accessibility",
+            None,
+            lambda w: reverse("accessibility"),
+            lambda role, method: OK if method == "GET" else NOT_ALLOWED,
+        ),
+        Case(
             "login",
             None,
             lambda w: reverse("login"),
