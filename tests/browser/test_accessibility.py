@@ -1,0 +1,77 @@
+"""axe-core on every portal page: no serious or critical violation (WCAG 2.1 A and AA rules)."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from followup.models import FollowUp, PlanVersion
+from plans.models import Activity
+
+from .conftest import log_in
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+RULES = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+BLOCKING = {"serious", "critical"}
+
+
+def portal_pages() -> dict[str, str]:
+    activity = Activity.objects.filter(title__startswith="Exempel:").in_code_order().first()
+    open_round = FollowUp.objects.get(state="open")
+    version = PlanVersion.objects.order_by("-number").first()
+    return {
+        "start": "/",
+        "district": "/stadsdelar/klockaretorpet/",
+        "declaration": "/avsiktsforklaringar/klockaretorpet/",
+        "goal": "/avsiktsforklaringar/klockaretorpet/malbilder/1/",
+        "activity": f"/aktiviteter/{activity.pk}/",
+        "activity edit": f"/aktiviteter/{activity.pk}/redigera/",
+        "follow-up round": f"/uppfoljningar/{open_round.pk}/",
+        "review form": f"/uppfoljningar/{open_round.pk}/aktiviteter/{activity.pk}/",
+        "round import": f"/uppfoljningar/{open_round.pk}/importera/",
+        "version diff": f"/planversioner/{version.pk}/",
+        "accessibility statement": "/tillganglighet/",
+    }
+
+
+def violations_of(page, url: str) -> list[dict]:
+    response = page.goto(url)
+    assert response.status < 400, (url, response.status)
+    results = Axe().run(page, options=RULES)
+    found = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
+    for violation in found:
+        targets = [", ".join(node["target"]) for node in violation["nodes"][:5]]
+        print(f"{url}: {violation['impact']} {violation['id']}: {violation['help']} → {targets}")
+    return found
+
+
+def test_portal_pages_have_no_serious_accessibility_violations(page, demo):
+    log_in(page, "planadmin")
+    failures = {}
+    for name, path in portal_pages().items():
+        found = violations_of(page, page.base + path)
+        if found:
+            failures[name] = [violation["id"] for violation in found]
+    assert not failures, failures
+
+
+def test_pages_for_visitors_have_no_serious_accessibility_violations(page, demo):
+    failures = {}
+    for name, path in {"login": "/konto/login/", "accessibility": "/tillganglighet/"}.items():
+        found = violations_of(page, page.base + path)
+        if found:
+            failures[name] = [violation["id"] for violation in found]
+    assert not failures, failures
+
+
+def test_the_check_finds_a_violation_when_there_is_one(page, demo):
+    # Guards the guard: a form field without a label must be reported (critical).
+    log_in(page, "lasare")
+    page.goto(page.base + "/")
+    page.evaluate(
+        "document.querySelector('main').insertAdjacentHTML('beforeend', '<input type=text>')"
+    )
+    results = Axe().run(page, options=RULES)
+    assert "label" in {v["id"] for v in results.response["violations"] if v["impact"] in BLOCKING}
