@@ -3,10 +3,11 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from klockaretorpet.concurrency import VersionedModelForm
-from strategies.models import Organisation
+from strategies.models import Organisation, ProgrammeGoal, SuccessFactor
 
 from .models import Activity, ActivityStatus, ActivityType
 
@@ -117,11 +118,25 @@ class ActivityFilterForm(forms.Form):
         choices=[("", _("All statuses")), *ActivityStatus.choices],
     )
     lead_organisation = forms.ModelChoiceField(
-        label=_("Lead organisation"),
+        label=_("Organisation"),
+        help_text=_("Lead or co-responsible, its units included."),
         required=False,
         queryset=Organisation.objects.all(),
         empty_label=_("All organisations"),
     )
+    success_factor = forms.ModelChoiceField(
+        label=_("Critical success factor"),
+        required=False,
+        queryset=SuccessFactor.objects.all(),
+        empty_label=_("All success factors"),
+    )
+    programme_goal = forms.ModelChoiceField(
+        label=_("Programme goal"),
+        required=False,
+        queryset=ProgrammeGoal.objects.all(),
+        empty_label=_("All programme goals"),
+    )
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
 
     def filter(self, activities):
         if not self.is_valid():
@@ -132,7 +147,24 @@ class ActivityFilterForm(forms.Form):
         if data["status"]:
             activities = activities.filter(status=data["status"])
         if data["lead_organisation"]:
-            activities = activities.filter(lead_organisation=data["lead_organisation"])
+            units = Organisation.objects.ids_with_units(data["lead_organisation"].pk)
+            co_led = Activity.co_organisations.through.objects.filter(organisation__in=units)
+            activities = activities.filter(
+                Q(lead_organisation__in=units) | Q(pk__in=co_led.values("activity"))
+            )
+        if data["success_factor"]:
+            activities = activities.filter(success_factors=data["success_factor"])
+        if data["programme_goal"]:
+            activities = activities.filter(programme_goals=data["programme_goal"])
+        if data["q"].strip():
+            text = data["q"].strip()
+            activities = activities.filter(
+                Q(reference_code__icontains=text)
+                | Q(title__icontains=text)
+                | Q(description__icontains=text)
+                | Q(measurability__icontains=text)
+                | Q(responsible_unit__icontains=text)
+            )
         return activities
 
     @property

@@ -14,7 +14,14 @@ from klockaretorpet import permissions
 from klockaretorpet.change_history import change_entries, history_queryset, month_formatter
 from klockaretorpet.concurrency import StaleObjectError
 from klockaretorpet.xlsx import FormulaSafeXLSX
-from strategies.models import Goal, IntentDeclaration, ProgrammeGoal, Strategy, SuccessFactor
+from strategies.models import (
+    Goal,
+    IntentDeclaration,
+    Organisation,
+    ProgrammeGoal,
+    Strategy,
+    SuccessFactor,
+)
 
 from .forms import ActivityFilterForm, ActivityPortalForm
 from .models import Activity, ActivityPlan
@@ -61,6 +68,8 @@ def _plan_page_context(request, declaration, goals) -> dict:
         "plan": plan,
         "plans": plans,
         "filter_form": filter_form,
+        # The one-click "my organisation" filter.
+        "my_organisation": Organisation.objects.filter(memberships__user=request.user).first(),
         "activities": activities,
         "incomplete_count": sum(1 for activity in activities if not activity.is_complete),
     }

@@ -210,3 +210,40 @@ def test_page_queries_do_not_grow_with_activities(
         response = client.get(url)
     if page != "activity":
         assert len(response.context["activities"]) == 200
+
+
+def test_filters_by_organisation_with_units_factor_goal_and_text_are_bookmarkable(
+    client, reader, declaration
+):
+    from strategies.models import Membership, Organisation, ProgrammeGoal, SuccessFactor
+    from tests.factories import ActivityFactory, OrganisationFactory
+
+    plan = declaration.activity_plans.get()
+    strategy = declaration.goals.get(position=1).strategies.get(position=1)
+    kommun = Organisation.objects.get(name="Norrköpings kommun")
+    unit = OrganisationFactory(name="Kultur- och fritidskontoret", parent=kommun)
+    factor, goal = SuccessFactor.objects.first(), ProgrammeGoal.objects.first()
+    by_unit = ActivityFactory(
+        plan=plan, strategy=strategy, title="Lovaktiviteter", lead_organisation=unit
+    )
+    by_unit.success_factors.add(factor)
+    co_led = ActivityFactory(plan=plan, strategy=strategy, title="Gemensam städdag")
+    co_led.co_organisations.add(kommun)
+    co_led.programme_goals.add(goal)
+    ActivityFactory(plan=plan, strategy=strategy, title="Annan aktivitet")
+    Membership.objects.create(user=reader, organisation=kommun)
+    client.force_login(reader)
+    url = declaration.get_absolute_url()
+
+    def titles(**params):
+        response = client.get(url, params)
+        return {a.title for a in response.context["activities"]}
+
+    mine = titles(lead_organisation=kommun.pk)
+    assert {"Lovaktiviteter", "Gemensam städdag"} <= mine
+    assert "Annan aktivitet" not in mine
+    assert titles(success_factor=factor.pk) == {"Lovaktiviteter"}
+    assert titles(programme_goal=goal.pk) == {"Gemensam städdag"}
+    assert titles(q="städdag") == {"Gemensam städdag"}
+    page = client.get(url).content.decode()
+    assert f'href="?lead_organisation={kommun.pk}"' in page
