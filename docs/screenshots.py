@@ -20,6 +20,9 @@ CHROMIUM_ARGS = [
 ]
 PAGES = {
     "declaration-page": "/avsiktsforklaringar/klockaretorpet/",
+    "dashboard-page": "/avsiktsforklaringar/klockaretorpet/oversikt/",
+    "timeline-page": "/avsiktsforklaringar/klockaretorpet/tidplan/",
+    "coverage-page": "/avsiktsforklaringar/klockaretorpet/tackning/",
 }
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import dashboards, public, views
 
 app_name = "followup"
 urlpatterns = [
@@ -18,4 +18,12 @@ urlpatterns = [
     path("planer/<int:plan_pk>/plan.pdf", views.plan_report, name="plan-report"),
     path("planversioner/<int:pk>/", views.version_diff, name="version-diff"),
     path("planer/<int:plan_pk>/revidering/", views.plan_revision, name="plan-revision"),
+    # Public, no login: a published declaration's page and its activities as open data.
+    path("offentlig/<slug:slug>/", public.declaration_page, name="public-declaration"),
+    path("offentlig/<slug:slug>/aktiviteter.json", public.declaration_json, name="public-json"),
+    path("offentlig/<slug:slug>/aktiviteter.csv", public.declaration_csv, name="public-csv"),
+    # Read-only overviews of a declaration's current plan, for every logged-in role.
+    path("avsiktsforklaringar/<slug:slug>/oversikt/", dashboards.dashboard, name="dashboard"),
+    path("avsiktsforklaringar/<slug:slug>/tidplan/", dashboards.timeline, name="timeline"),
+    path("avsiktsforklaringar/<slug:slug>/tackning/", dashboards.coverage, name="coverage"),
 ]

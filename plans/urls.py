@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import copy_views, views
 
 app_name = "plans"
 urlpatterns = [
@@ -21,4 +21,9 @@ urlpatterns = [
     ),
     path("aktiviteter/<int:pk>/", views.activity_detail, name="activity-detail"),
     path("aktiviteter/<int:pk>/redigera/", views.activity_edit, name="activity-edit"),
+    path(
+        "avsiktsforklaringar/<slug:slug>/kopiera/",
+        copy_views.copy_declaration_view,
+        name="declaration-copy",
+    ),
 ]

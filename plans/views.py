@@ -93,6 +93,7 @@ def declaration_detail(request, slug):
         goals=goals,
         programme_goals=ProgrammeGoal.objects.all(),
         success_factors=SuccessFactor.objects.all(),
+        can_copy=permissions.is_plan_admin(request.user),
     )
     return render(request, "plans/declaration_detail.html", context)
 

@@ -83,3 +83,11 @@ def count_queries(client, url) -> int:
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
     return len(queries)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Browser tests last. Their live server lives for the whole session and, on SQLite, shares
+    the in-memory database connection with its thread, which would disturb tests that start
+    threads and connections of their own (tests/test_concurrency.py)."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -287,6 +287,18 @@ def obj(world, name):
     return world["objects"][name]
 
 
+def published_declaration_url(world, name):
+    """A public URL of the world's declaration, published first (a draft's is a 404)."""
+    declaration = obj(world, "hbn_activity").plan.declaration
+    IntentDeclaration.objects.filter(pk=declaration.pk).update(is_published=True)
+    return reverse(name, args=[declaration.slug])
+
+
+def public_read(role, method):
+    # No login wall: the same for everyone, logged in or not.
+    return OK if method == "GET" else NOT_ALLOWED
+
+
 def admin_model_cases(model, model_admin):
     opts = model._meta
     prefix = f"admin:{opts.app_label}_{opts.model_name}"
@@ -521,10 +533,53 @@ def portal_cases():
             portal_read,
         ),
         Case(
+            "plans:declaration-copy",
+            None,
+            lambda w: reverse("plans:declaration-copy", args=["klockaretorpet"]),
+            # An empty POST redisplays the form with its errors.
+            plan_admin_page,
+        ),
+        Case(
             "followup:round-detail",
             None,
             lambda w: reverse("followup:round-detail", args=[obj(w, "followup").pk]),
             portal_read,
+        ),
+        Case(
+            "followup:dashboard",
+            None,
+            lambda w: reverse("followup:dashboard", args=["klockaretorpet"]),
+            portal_read,
+        ),
+        Case(
+            "followup:timeline",
+            None,
+            lambda w: reverse("followup:timeline", args=["klockaretorpet"]),
+            portal_read,
+        ),
+        Case(
+            "followup:coverage",
+            None,
+            lambda w: reverse("followup:coverage", args=["klockaretorpet"]),
+            portal_read,
+        ),
+        Case(
+            "followup:public-declaration",
+            None,
+            lambda w: published_declaration_url(w, "followup:public-declaration"),
+            public_read,
+        ),
+        Case(
+            "followup:public-json",
+            None,
+            lambda w: published_declaration_url(w, "followup:public-json"),
+            public_read,
+        ),
+        Case(
+            "followup:public-csv",
+            None,
+            lambda w: published_declaration_url(w, "followup:public-csv"),
+            public_read,
         ),
         Case(
             "followup:round-close",

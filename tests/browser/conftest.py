@@ -5,6 +5,7 @@ for Chromium 156) drives `/usr/bin/chromium`. A failing test leaves a screenshot
 `test-artifacts/`.
 """
 
+import importlib
 import os
 import shutil
 from pathlib import Path
@@ -45,9 +46,18 @@ def playwright_browser():
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
+def recreate_roles() -> None:
+    """The role groups come from data migrations, which a transactional test's flush empties."""
+    from django.apps import apps
+
+    importlib.import_module("plans.migrations.0003_roles").create_roles(apps, None)
+    importlib.import_module("followup.migrations.0002_roles").grant(apps, None)
+
+
 @pytest.fixture
-def demo(settings):
+def demo(transactional_db, settings):
     """The Klockaretorpet plan with the demo users, activities and follow-up rounds."""
+    recreate_roles()
     settings.DEBUG = True
     call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
     settings.DEBUG = False

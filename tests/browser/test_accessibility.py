@@ -5,12 +5,13 @@ from axe_playwright_python.sync_playwright import Axe
 
 from followup.models import FollowUp, PlanVersion
 from plans.models import Activity
+from strategies.models import IntentDeclaration
 
 from .conftest import log_in
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 RULES = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
@@ -25,6 +26,9 @@ def portal_pages() -> dict[str, str]:
         "start": "/",
         "district": "/stadsdelar/klockaretorpet/",
         "declaration": "/avsiktsforklaringar/klockaretorpet/",
+        "dashboard": "/avsiktsforklaringar/klockaretorpet/oversikt/",
+        "timeline": "/avsiktsforklaringar/klockaretorpet/tidplan/",
+        "coverage": "/avsiktsforklaringar/klockaretorpet/tackning/",
         "goal": "/avsiktsforklaringar/klockaretorpet/malbilder/1/",
         "activity": f"/aktiviteter/{activity.pk}/",
         "activity edit": f"/aktiviteter/{activity.pk}/redigera/",
@@ -58,8 +62,13 @@ def test_portal_pages_have_no_serious_accessibility_violations(page, demo):
 
 
 def test_pages_for_visitors_have_no_serious_accessibility_violations(page, demo):
+    IntentDeclaration.objects.filter(slug="klockaretorpet").update(is_published=True)
     failures = {}
-    for name, path in {"login": "/konto/login/", "accessibility": "/tillganglighet/"}.items():
+    for name, path in {
+        "login": "/konto/login/",
+        "accessibility": "/tillganglighet/",
+        "public page": "/offentlig/klockaretorpet/",
+    }.items():
         found = violations_of(page, page.base + path)
         if found:
             failures[name] = [violation["id"] for violation in found]

@@ -6,12 +6,13 @@ import pytest
 
 from followup.models import ActivityReview, FollowUp
 from plans.models import Activity
+from strategies.models import IntentDeclaration
 
 from .conftest import log_in
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 DECLARATION = "/avsiktsforklaringar/klockaretorpet/"
@@ -117,3 +118,28 @@ def test_switching_to_english_and_back(page, demo):
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "sv"
     assert page.url.endswith(DECLARATION)
+
+
+def test_residents_read_the_published_plan_without_logging_in(page, demo):
+    IntentDeclaration.objects.filter(slug="klockaretorpet").update(is_published=True)
+    reviewer = ActivityReview.objects.filter(follow_up__state="closed").first().reviewed_by
+
+    page.goto(page.base + "/offentlig/klockaretorpet/")
+
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Avsiktsförklaring")
+    assert "Logga ut" not in page.content()
+    assert reviewer.get_full_name() not in page.content()
+    data = page.request.get(page.base + "/offentlig/klockaretorpet/aktiviteter.json").json()
+    assert len(data["activities"]) == Activity.objects.count()
+
+
+def test_the_dashboard_and_timeline_open_from_the_plan_bar(page, demo):
+    log_in(page, "lasare")
+    page.goto(page.base + DECLARATION)
+    page.get_by_role("link", name="Översikt").click()
+    page.wait_for_url(re.compile("/oversikt/$"))
+    assert page.get_by_role("heading", level=1).is_visible()
+    page.goto(page.base + DECLARATION)
+    page.get_by_role("link", name="Tidplan", exact=True).click()
+    page.wait_for_url(re.compile("/tidplan/$"))
+    assert page.locator("svg").count() > 0
