@@ -84,3 +84,18 @@ def test_the_check_finds_a_violation_when_there_is_one(page, demo):
     )
     results = Axe().run(page, options=RULES)
     assert "label" in {v["id"] for v in results.response["violations"] if v["impact"] in BLOCKING}
+
+
+@pytest.mark.parametrize("width", [320, 640], ids=["320px", "200% zoom of 1280px"])
+def test_pages_reflow_without_sideways_scrolling(page, demo, width):
+    # WCAG 1.4.10: at 320 CSS px (and at 200 % zoom) nothing but wide tables may scroll
+    # sideways, and those scroll inside their own box.
+    log_in(page, "planadmin")
+    page.set_viewport_size({"width": width, "height": 800})
+    too_wide = {}
+    for name, path in portal_pages().items():
+        page.goto(page.base + path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 1:
+            too_wide[name] = overflow
+    assert not too_wide, too_wide
