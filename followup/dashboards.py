@@ -26,8 +26,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from klockaretorpet import permissions
+from plans.forms import ActivityFilterForm
 from plans.models import Activity, ActivityPlan, ActivityStatus, ActivityType, Indicator
-from strategies.models import Goal, IntentDeclaration, ProgrammeGoal, Strategy, SuccessFactor
+from strategies.models import (
+    Goal,
+    IntentDeclaration,
+    Organisation,
+    ProgrammeGoal,
+    Strategy,
+    SuccessFactor,
+)
 
 from .models import Assessment, FollowUp, IndicatorValue
 from .reports import CHART_COLOURS, NOT_REPORTED
@@ -298,8 +306,10 @@ def _latest_values(plan: ActivityPlan) -> dict[int, tuple[Decimal, int]]:
 def dashboard(request, slug):
     declaration, plan = _declaration_and_plan(slug)
     goals = _goals(declaration)
+    # The declaration page's filters, as GET parameters: a filtered overview can be shared.
+    filter_form = ActivityFilterForm(request.GET or None)
     activities = list(
-        _plan_activities(plan, declaration)
+        filter_form.filter(_plan_activities(plan, declaration))
         .select_related("strategy__goal", "lead_organisation")
         .prefetch_related(
             Prefetch("indicators", queryset=Indicator.objects.order_by("position", "pk"))
@@ -395,6 +405,8 @@ def dashboard(request, slug):
             "plan": plan,
             "goals": goals,
             "activity_count": len(activities),
+            "filter_form": filter_form,
+            "my_organisation": Organisation.objects.filter(memberships__user=request.user).first(),
             "breakdowns": breakdowns,
             "latest_round": latest_round,
             "reported": reported,

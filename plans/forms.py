@@ -1,9 +1,12 @@
 import datetime
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from klockaretorpet.concurrency import VersionedModelForm
@@ -104,8 +107,20 @@ class ActivityPortalForm(VersionedModelForm):
         self.fields["activity_type"].required = False
 
 
+@dataclass(frozen=True)
+class FilterExtension:
+    """A filter another app adds to `ActivityFilterForm` (the follow-up adds the latest
+    assessment), so that plans needs no import of the apps built on it."""
+
+    name: str
+    make_field: Callable[[], forms.Field]
+    apply: Callable[[QuerySet, Any], QuerySet]
+
+
 class ActivityFilterForm(forms.Form):
     """The declaration page's filters; GET parameters so a filtered view can be shared."""
+
+    extensions: ClassVar[list[FilterExtension]] = []
 
     activity_type = forms.ChoiceField(
         label=_("Type"),
@@ -138,6 +153,11 @@ class ActivityFilterForm(forms.Form):
     )
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for extension in self.extensions:
+            self.fields[extension.name] = extension.make_field()
+
     def filter(self, activities):
         if not self.is_valid():
             return activities
@@ -165,6 +185,9 @@ class ActivityFilterForm(forms.Form):
                 | Q(measurability__icontains=text)
                 | Q(responsible_unit__icontains=text)
             )
+        for extension in self.extensions:
+            if data.get(extension.name):
+                activities = extension.apply(activities, data[extension.name])
         return activities
 
     @property

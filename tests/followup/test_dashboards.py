@@ -492,3 +492,51 @@ def test_timeline_bars_run_from_the_start_month_through_the_end_month():
     assert scale.bar(datetime.date(2027, 1, 1), datetime.date(2027, 6, 1)) == {"outside": True}
     assert scale.bar(None, None) is None
     assert scale.today_x == 450
+
+
+def test_the_latest_assessment_filters_the_declaration_page_and_the_overview(
+    django_user_model, client
+):
+    import datetime
+
+    from django.contrib.auth.models import Group
+
+    from followup.models import ActivityReview, Assessment, FollowUp
+    from plans.models import ActivityStatus
+    from tests.factories import ActivityFactory, PlanFactory
+
+    plan = PlanFactory(start_year=2024, end_year=2027)
+    on_track, deviating, silent = (
+        ActivityFactory(plan=plan, title=title) for title in ["Läxhjälp", "Städdag", "Loppis"]
+    )
+    old = FollowUp.objects.create(plan=plan, year=2024, deadline=datetime.date(2025, 1, 31))
+    latest = FollowUp.objects.create(plan=plan, year=2025, deadline=datetime.date(2026, 1, 31))
+    for follow_up, activity, assessment in [
+        (old, silent, Assessment.SERIOUS_DEVIATION),
+        (latest, on_track, Assessment.ON_TRACK),
+        (latest, deviating, Assessment.DEVIATION),
+    ]:
+        ActivityReview.objects.create(
+            follow_up=follow_up,
+            activity=activity,
+            assessment=assessment,
+            done="x",
+            deviations="y",
+            new_status=ActivityStatus.ONGOING,
+        )
+    reader = django_user_model.objects.create_user("lasare2")
+    reader.groups.add(Group.objects.get(name="Läsare"))
+    client.force_login(reader)
+    declaration_url = plan.declaration.get_absolute_url()
+    overview_url = reverse("followup:dashboard", args=[plan.declaration.slug])
+
+    def titles(url, **params):
+        return {a.title for a in client.get(url, params).context["activities"]}
+
+    assert titles(declaration_url, assessment="deviation") == {"Städdag"}
+    # The older round's serious deviation does not count: only the latest round does.
+    assert titles(declaration_url, assessment="serious_deviation") == set()
+    assert titles(declaration_url, assessment="not_reported") == {"Loppis"}
+    overview = client.get(overview_url, {"assessment": "on_track"})
+    assert overview.context["activity_count"] == 1
+    assert 'name="assessment"' in overview.content.decode()

@@ -1,0 +1,42 @@
+"""The latest follow-up's assessment as a filter of the plans' activity lists."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from plans.forms import ActivityFilterForm, FilterExtension
+
+from .models import ActivityReview, Assessment, FollowUp
+
+NOT_REPORTED = "not_reported"
+
+
+def assessment_field() -> forms.Field:
+    return forms.ChoiceField(
+        label=_("Assessment"),
+        help_text=_("In the plan's latest follow-up."),
+        required=False,
+        choices=[
+            ("", _("All assessments")),
+            *Assessment.choices,
+            (NOT_REPORTED, _("not reported")),
+        ],
+    )
+
+
+def by_latest_assessment(activities, value):
+    latest = FollowUp.objects.filter(plan__in=activities.values("plan")).order_by("-year").first()
+    if latest is None:
+        # Nothing has been assessed: every activity is "not reported".
+        return activities if value == NOT_REPORTED else activities.none()
+    reports = ActivityReview.objects.filter(follow_up=latest)
+    if value == NOT_REPORTED:
+        return activities.exclude(pk__in=reports.values("activity"))
+    return activities.filter(pk__in=reports.filter(assessment=value).values("activity"))
+
+
+ASSESSMENT_FILTER = FilterExtension("assessment", assessment_field, by_latest_assessment)
+
+
+def register() -> None:
+    if ASSESSMENT_FILTER not in ActivityFilterForm.extensions:
+        ActivityFilterForm.extensions.append(ASSESSMENT_FILTER)
