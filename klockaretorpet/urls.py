@@ -38,6 +38,7 @@ urlpatterns = [
     # The language switch and the accessibility statement serve visitors who are not logged in.
     path("sprak/", login_not_required(set_language), name="set_language"),
     path("tillganglighet/", views.accessibility_statement, name="accessibility"),
+    path("healthz", views.healthz, name="healthz"),
     path("", include("followup.urls")),
     path("", include("plans.urls")),
     path("", include("strategies.urls")),

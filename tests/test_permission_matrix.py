@@ -655,6 +655,12 @@ def portal_cases():
             data=lambda w: {"language": "en", "next": "/"},
         ),
         Case(
+            "healthz",
+            None,
+            lambda w: reverse("healthz"),
+            lambda role, method: OK if method == "GET" else NOT_ALLOWED,
+        ),
+        Case(
             "accessibility",
             None,
             lambda w: reverse("accessibility"),
