@@ -22,12 +22,9 @@ from plans.models import ActivityStatus, ActivityType
 
 from .models import Assessment, FollowUp, PlanVersion
 from .snapshots import (
-    COMPARED_FIELDS,
-    FIELD_LABELS,
     SCHEMA,
     diff_snapshots,
     plan_snapshot,
-    readable,
 )
 
 NOT_REPORTED = "not_reported"
@@ -219,21 +216,7 @@ def _changes(diff) -> dict:
     return {
         "added": diff.added,
         "removed": diff.removed,
-        "changed": [
-            (
-                activity,
-                [
-                    (
-                        str(FIELD_LABELS[c.field]),
-                        readable(c.field, c.before),
-                        readable(c.field, c.after),
-                    )
-                    for c in changes
-                    if c.field in COMPARED_FIELDS
-                ],
-            )
-            for activity, changes in diff.changed
-        ],
+        "changed": diff.readable_changes(),
         "is_empty": diff.is_empty,
     }
 

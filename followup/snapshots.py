@@ -194,6 +194,24 @@ class VersionDiff:
     def is_empty(self) -> bool:
         return not (self.added or self.removed or self.changed)
 
+    def readable_changes(self) -> list[tuple[dict, list[tuple[str, str, str]]]]:
+        """(activity, [(field label, before, after)]) as the version page and the report show
+        them."""
+        return [
+            (
+                activity,
+                [
+                    (
+                        str(FIELD_LABELS[c.field]),
+                        readable(c.field, c.before),
+                        readable(c.field, c.after),
+                    )
+                    for c in changes
+                ],
+            )
+            for activity, changes in self.changed
+        ]
+
 
 def diff_snapshots(older: dict, newer: dict) -> VersionDiff:
     """Activities added, removed and changed field by field, matched on reference code (codes

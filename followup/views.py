@@ -41,7 +41,7 @@ from .rounds import (
     unreported_activities,
     write_revision,
 )
-from .snapshots import FIELD_LABELS, diff_snapshots, readable
+from .snapshots import diff_snapshots
 
 
 @dataclass
@@ -211,16 +211,6 @@ def version_diff(request, pk):
     if older is not None:
         older = PlanVersion.objects.get(pk=older.pk)
         diff = diff_snapshots(older.snapshot, version.snapshot)
-        changed = [
-            (
-                activity,
-                [
-                    (FIELD_LABELS[c.field], readable(c.field, c.before), readable(c.field, c.after))
-                    for c in changes
-                ],
-            )
-            for activity, changes in diff.changed
-        ]
     return render(
         request,
         "followup/version_diff.html",
@@ -230,7 +220,7 @@ def version_diff(request, pk):
             "others": others,
             "declaration": version.plan.declaration,
             "diff": diff,
-            "changed": changed if diff else [],
+            "changed": diff.readable_changes() if diff else [],
         },
     )
 
