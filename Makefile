@@ -17,6 +17,7 @@ install: $(STAMP)
 
 migrate: install
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEV_ENV) $(BIN)/python manage.py createcachetable
 
 # seed_demo loads the Klockaretorpet plan first when the database does not have it yet.
 demo: migrate

@@ -98,9 +98,24 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "0")),
+        # Connections are kept between requests (a new PostgreSQL connection costs a few ms);
+        # the health check finds one the server has closed (restart, pg_terminate_backend)
+        # before a request uses it, so the app recovers without a restart.
+        conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")),
         conn_health_checks=True,
     )
+}
+
+# One cache shared by every app server: Excel files waiting for the import's confirmation,
+# rendered plan trees and the PDFs of closed rounds. It lives in the database, so several servers
+# behind a load balancer need nothing else (`manage.py createcachetable` makes the table).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "portal_cache",
+        "TIMEOUT": 24 * 60 * 60,
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    }
 }
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -211,6 +226,8 @@ CONTENT_SECURITY_POLICY = {
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_IMPORT_IGNORE_BLANK_LINES = True
+# The admin's confirm step re-reads the uploaded file: from the shared cache, not one server's disk.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
 # The most rows one import may hold (a plan has hundreds; this only stops runaway files).
 IMPORT_MAX_ROWS = int(os.environ.get("DJANGO_IMPORT_MAX_ROWS", "20000"))
 
