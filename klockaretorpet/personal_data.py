@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db import models, transaction
 from django.db.models import F
 
+from plans import tree_cache
 from plans.models import Activity, Indicator
 
 REPLACEMENT = "[namn borttaget]"
@@ -52,6 +53,9 @@ def erase_name(*, name: str, dry_run: bool) -> list[ErasureCount]:
                     ),
                 )
             )
+        if not dry_run:
+            # The queryset updates send no signal; an erased name must not live on in the cache.
+            tree_cache.new_generation()
     return counts
 
 

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class PlansConfig(AppConfig):
     name = "plans"
     verbose_name = _("Activity plans")
+
+    def ready(self) -> None:
+        from . import tree_cache
+
+        tree_cache.connect_signals()

@@ -1,7 +1,5 @@
 """Portal pages that show a declaration together with its activity plan."""
 
-from collections import defaultdict
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
@@ -23,6 +21,7 @@ from strategies.models import (
     SuccessFactor,
 )
 
+from . import tree_cache
 from .forms import ActivityFilterForm, ActivityPortalForm
 from .models import Activity, ActivityPlan
 from .resources import export_activities_workbook
@@ -42,27 +41,20 @@ def _chosen_plan(request, declaration: IntentDeclaration) -> tuple[ActivityPlan 
     return chosen or (plans[0] if plans else None), plans
 
 
-def _attach_activities(strategies, activities) -> None:
-    """Give each strategy the plan's activities under it, so templates only walk lists."""
-    by_strategy = defaultdict(list)
-    for activity in activities:
-        by_strategy[activity.strategy_id].append(activity)
-    for strategy in strategies:
-        strategy.plan_activities = by_strategy.get(strategy.pk, [])
-
-
 def _plan_page_context(request, declaration, goals) -> dict:
     plan, plans = _chosen_plan(request, declaration)
     filter_form = ActivityFilterForm(request.GET or None)
-    strategies = [strategy for goal in goals for strategy in goal.strategies.all()]
-    activities = []
-    if plan is not None:
-        activities = list(
+
+    def activities_of(strategies):
+        return (
             filter_form.filter(plan.activities.filter(strategy__in=[s.pk for s in strategies]))
             .for_tree()
             .in_code_order()
         )
-    _attach_activities(strategies, activities)
+
+    sections = tree_cache.render_sections(
+        plan=plan, goals=goals, filter_form=filter_form, activities_of=activities_of
+    )
     return {
         "declaration": declaration,
         "plan": plan,
@@ -70,8 +62,8 @@ def _plan_page_context(request, declaration, goals) -> dict:
         "filter_form": filter_form,
         # The one-click "my organisation" filter.
         "my_organisation": Organisation.objects.filter(memberships__user=request.user).first(),
-        "activities": activities,
-        "incomplete_count": sum(1 for activity in activities if not activity.is_complete),
+        "shown_count": sum(section.shown for section in sections),
+        "incomplete_count": sum(section.incomplete for section in sections),
     }
 
 

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
@@ -87,6 +89,14 @@ def editor(db, django_user_model):
         )
     )
     return user
+
+
+def shown_activity_titles(response) -> set[str]:
+    """The titles of the activity rows a plan page shows, as the reader sees them."""
+    html = response.content.decode()
+    return set(
+        re.findall(r'<th scope="row" class="activity-title">\s*<a href="[^"]+">([^<]+)</a>', html)
+    )
 
 
 def count_queries(client, url) -> int:
