@@ -9,9 +9,13 @@ templates.
 from __future__ import annotations
 
 import datetime
+import functools
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.formats import date_format
@@ -38,6 +42,9 @@ CHART_COLOURS = {
 CHART_WIDTH = 200  # px of the longest bar in a summary chart
 CHART_ROW = 18  # px per bar
 CHART_LABELS = 140  # px left of the bars for the words
+PDF_CACHE_SECONDS = 30 * 24 * 60 * 60
+REPORT_TEMPLATES = settings.BASE_DIR / "templates" / "followup" / "report"
+REPORT_STYLESHEET = settings.BASE_DIR / "static" / "css" / "report.css"
 
 
 class SnapshotSchemaError(ValueError):
@@ -69,8 +76,17 @@ class GoalSection:
 
 
 def followup_report_pdf(follow_up: FollowUp) -> tuple[str, bytes]:
-    """(file name, PDF) of the round's report: from its version once closed."""
+    """(file name, PDF) of the round's report: from its version once closed, and then rendered
+    once only, as a closed round's report can never change."""
     version = getattr(follow_up, "version", None) if not follow_up.is_open else None
+    if version is None:
+        return _followup_report_pdf(follow_up, version)
+    return _rendered_once(
+        f"round:{follow_up.pk}:{version.pk}", lambda: _followup_report_pdf(follow_up, version)
+    )
+
+
+def _followup_report_pdf(follow_up: FollowUp, version: PlanVersion | None) -> tuple[str, bytes]:
     snapshot = version.snapshot if version else plan_snapshot(follow_up.plan, follow_up=follow_up)
     previous = _previous_version(follow_up.plan, before=version)
     html = render_to_string(
@@ -83,13 +99,42 @@ def followup_report_pdf(follow_up: FollowUp) -> tuple[str, bytes]:
 
 def plan_report_pdf(plan, *, version: PlanVersion | None = None) -> tuple[str, bytes]:
     """(file name, PDF) of the plan itself: the declaration and its activity plan, as it is now
-    or as a version froze it."""
+    or as a version froze it (rendered once only)."""
+    if version is None:
+        return _plan_report_pdf(plan, version)
+    return _rendered_once(f"version:{version.pk}", lambda: _plan_report_pdf(plan, version))
+
+
+def _plan_report_pdf(plan, version: PlanVersion | None) -> tuple[str, bytes]:
     snapshot = version.snapshot if version else plan_snapshot(plan)
     html = render_to_string(
         "followup/report/plan_report.html", report_context(snapshot, version=version)
     )
     suffix = f"version-{version.number}" if version else "aktuell"
     return f"plan-{snapshot['declaration']['slug']}-{suffix}.pdf", render_pdf(html)
+
+
+def _rendered_once(name: str, render) -> tuple[str, bytes]:
+    """A PDF of an immutable version from the shared cache, rendered on the first request.
+
+    The key holds the language and a fingerprint of the report's templates and stylesheet, so a
+    new release that changes the layout renders anew rather than serving the old one.
+    """
+    key = f"followup:pdf:{name}:{translation.get_language()}:{_report_fingerprint()}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = render()
+        cache.set(key, cached, PDF_CACHE_SECONDS)
+    return cached
+
+
+@functools.cache
+def _report_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in [*sorted(REPORT_TEMPLATES.rglob("*")), REPORT_STYLESHEET]:
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def _previous_version(plan, *, before: PlanVersion | None) -> PlanVersion | None:

@@ -8,9 +8,11 @@ from decimal import Decimal
 import pypdf
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.core.management import call_command
 from django.urls import reverse
 
+from followup import reports
 from followup.models import ActivityReview, Assessment, FollowUp
 from followup.reports import (
     SnapshotSchemaError,
@@ -107,6 +109,7 @@ def test_a_closed_rounds_report_does_not_change_when_the_plan_does(cycle):
     activity.title = "Helt ny rubrik efteråt"
     activity.save()
     ActivityFactory(plan=follow_up.plan, strategy=activity.strategy, title="Tillkommen senare")
+    cache.clear()  # rendered anew from the version, not served from the first rendering
     after, _reader = text_of(followup_report_pdf(FollowUp.objects.get(pk=follow_up.pk))[1])
 
     assert "Trygghetsvandringar i Klockaretorpet" in after
@@ -174,3 +177,42 @@ def test_the_command_and_the_portal_serve_the_report(cycle, tmp_path, client):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert "Trygghetsvandringar i Klockaretorpet" in text_of(response.content)[0]
+
+
+def test_a_closed_rounds_report_is_rendered_once_then_served_from_the_cache(
+    cycle, client, monkeypatch
+):
+    follow_up, _activities, admin = cycle
+    close_round(follow_up, user=admin, reason="Test")
+    admin.groups.add(Group.objects.get(name="Läsare"))
+    client.force_login(admin)
+    url = reverse("followup:round-report", args=[follow_up.pk])
+    renders = []
+    render_pdf = reports.render_pdf
+    monkeypatch.setattr(
+        reports, "render_pdf", lambda html: renders.append(html) or render_pdf(html)
+    )
+
+    first, second = client.get(url), client.get(url)
+    client.post(reverse("set_language"), {"language": "en", "next": url})
+    english = client.get(url)
+
+    assert len(renders) == 2
+    assert first.content == second.content
+    assert "Trygghetsvandringar i Klockaretorpet" in text_of(second.content)[0]
+    assert english.content != first.content
+    assert 'lang="en"' in renders[1]
+
+
+def test_an_open_rounds_report_shows_every_edit_made_since_the_last_print(cycle, client):
+    follow_up, activities, admin = cycle
+    admin.groups.add(Group.objects.get(name="Läsare"))
+    client.force_login(admin)
+    url = reverse("followup:round-report", args=[follow_up.pk])
+    client.get(url)
+
+    activity = Activity.objects.get(pk=activities[0].pk)
+    activity.title = "Rubrik ändrad före mötet"
+    activity.save()
+
+    assert "Rubrik ändrad före mötet" in text_of(client.get(url).content)[0]
