@@ -56,20 +56,20 @@ def _replace_generation() -> None:
     cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
 
 
-def _pending_generation(*, surviving_rollbacks: bool = False) -> bool:
-    """Whether this transaction has written plan data and will start a new generation."""
-    open_savepoints = set(connection.savepoint_ids)
+def _pending_generation() -> bool:
+    """Whether this transaction has written plan data and will start a new generation.
+
+    One request per transaction is enough (an import saves thousands of rows): a request still
+    listed was made inside savepoints that are either released, so they can no longer be rolled
+    back, or still open, and then a rollback undoes the later write as well.
+    """
     return any(
-        callback is _replace_generation
-        and (not surviving_rollbacks or savepoints <= open_savepoints)
-        for savepoints, callback, _robust in connection.run_on_commit
+        callback is _replace_generation for _sids, callback, _robust in connection.run_on_commit
     )
 
 
 def _on_write(sender, **kwargs) -> None:
-    # An import saves thousands of rows in one transaction: one new generation is enough, as
-    # long as the one already asked for cannot be dropped by a savepoint rolled back later.
-    if sender._meta.app_label in WATCHED_APPS and not _pending_generation(surviving_rollbacks=True):
+    if sender._meta.app_label in WATCHED_APPS and not _pending_generation():
         new_generation()
 
 

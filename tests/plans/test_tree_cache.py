@@ -9,6 +9,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from klockaretorpet.personal_data import erase_name
+from plans import tree_cache
 from plans.models import Activity, Indicator
 from tests.conftest import shown_activity_titles
 from tests.factories import ActivityFactory, IndicatorFactory, OrganisationFactory
@@ -135,3 +136,17 @@ def test_an_erased_name_is_gone_from_the_cached_page_at_once(page):
     erase_name(name="Greta Svensson", dry_run=False)
 
     assert "Greta Svensson" not in client.get(url).content.decode()
+
+
+def test_a_transaction_of_many_writes_starts_one_generation(page, monkeypatch):
+    _client, _url, activities = page
+    started = []
+    monkeypatch.setattr(tree_cache, "_replace_generation", lambda: started.append("new"))
+
+    with transaction.atomic():
+        for activity in Activity.objects.filter(pk__in=[a.pk for a in activities]):
+            with transaction.atomic():  # as an import saves each row, in a savepoint of its own
+                activity.title = f"{activity.title} (ändrad)"
+                activity.save()
+
+    assert started == ["new"]
