@@ -29,7 +29,7 @@ from klockaretorpet.xlsx import write_workbook
 from plans.import_widgets import ChoiceLabelWidget, TextWidget
 from plans.import_widgets import _norm as normalise
 from plans.indicator_cells import EMPTY as EMPTY_VALUES
-from plans.models import Activity, ActivityStatus, Indicator
+from plans.models import Activity, ActivityPlan, ActivityStatus, Indicator
 from plans.resources import CellChange, ImportOutcome, describe_problems
 from strategies.models import Organisation
 
@@ -278,6 +278,7 @@ class ReviewResource(resources.ModelResource):
             )
         )
         self._activities = {activity.reference_code: activity for activity in activities}
+        self._reviews = {}
         by_pk = {activity.pk: activity for activity in self._activities.values()}
         for review in ActivityReview.objects.filter(follow_up=follow_up).prefetch_related(
             "indicator_values"
@@ -320,6 +321,20 @@ class ReviewResource(resources.ModelResource):
 
     def get_import_fields(self):
         return [item for item in super().get_import_fields() if not item.readonly]
+
+    def import_data_inner(
+        self, dataset, dry_run, raise_errors, using_transactions, collect_failed_rows, **kwargs
+    ):
+        if self.follow_up is not None and using_transactions and not dry_run:
+            # Inside the import's transaction, and the plan before the round as `close_round`
+            # locks them: another import of the plan or a closing runs wholly before or after
+            # this one. The reports are read again under the lock, so the rows are compared
+            # with what an import just before this one saved, not with the preview's reading.
+            ActivityPlan.objects.lock(self.follow_up.plan_id)
+            self._load(self.follow_up)
+        return super().import_data_inner(
+            dataset, dry_run, raise_errors, using_transactions, collect_failed_rows, **kwargs
+        )
 
     def before_import(self, dataset, **kwargs):
         self._refused = True

@@ -150,6 +150,10 @@ def _copy_plan(
     )
     _save_with_one_record(plan_copy, user=user)
 
+    # The copy is new and no one else's yet; the source is locked so that an import into it
+    # lands wholly before or after the copy, not between reading its activities and their
+    # indicators.
+    ActivityPlan.objects.lock(plan.pk)
     activities = plan.activities.in_code_order().prefetch_related(
         "co_organisations",
         "success_factors",

@@ -48,6 +48,17 @@ class ActivityPlanQuerySet(models.QuerySet):
         """The plan people mean by “the activity plan” of a declaration."""
         return self.current_first().first()
 
+    def lock(self, pk: int) -> ActivityPlan:
+        """The plan, its row locked until the transaction ends.
+
+        Everything that writes a plan's activities as a whole or gives them codes (code
+        assignment, the Excel import, the round import, the declaration copy) takes this first,
+        so two such writers on one plan run one after the other. Readers are not held up, nor
+        are writes that merely refer to the plan: it is a NO KEY UPDATE lock on PostgreSQL, and
+        SQLite lets one writer in at a time anyway.
+        """
+        return self.select_for_update(no_key=True).get(pk=pk)
+
 
 class ActivityPlanManager(models.Manager.from_queryset(ActivityPlanQuerySet)):
     def get_by_natural_key(self, declaration_slug: str, name: str):
@@ -279,6 +290,10 @@ class ActivityCodeSequence(models.Model):
     @classmethod
     @transaction.atomic
     def next_code(cls, *, plan: ActivityPlan, strategy: Strategy) -> str:
+        # The sequence row's lock alone is not enough: for a new prefix the row does not exist
+        # yet, and an import writes codes of its own without passing through here. Every
+        # writer of the plan's codes takes the plan's lock first.
+        ActivityPlan.objects.lock(plan.pk)
         prefix = strategy.number
         sequence, _created = cls.objects.select_for_update().get_or_create(plan=plan, prefix=prefix)
         # Codes can also arrive from fixtures or imports without passing through here.
@@ -405,11 +420,17 @@ class Activity(VersionedModel):
         return f"{self.reference_code} {self.title}".strip()
 
     def save(self, *args, **kwargs) -> None:
-        # Every way an activity is created (admin, portal, import, shell) must get a code.
         if not self.reference_code:
-            self.reference_code = ActivityCodeSequence.next_code(
-                plan=self.plan, strategy=self.strategy
-            )
+            # Every way an activity is created (admin, portal, import, shell) must get a code.
+            # The row is written in the transaction that drew the code, so the plan's lock
+            # lasts until the code is taken. No savepoint: a failed insert spoils the caller's
+            # transaction just as Django's own save does.
+            with transaction.atomic(savepoint=False):
+                self.reference_code = ActivityCodeSequence.next_code(
+                    plan=self.plan, strategy=self.strategy
+                )
+                self.save(*args, **kwargs)
+            return
         match = REFERENCE_CODE_PATTERN.match(self.reference_code)
         if match:
             self.code_prefix, self.code_serial = match["prefix"], int(match["serial"])

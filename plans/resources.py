@@ -202,6 +202,19 @@ class ActivityResource(resources.ModelResource):
 
     # --- import hooks ---------------------------------------------------------------------
 
+    def import_data_inner(
+        self, dataset, dry_run, raise_errors, using_transactions, collect_failed_rows, **kwargs
+    ):
+        if self.plan is not None and using_transactions and not dry_run:
+            # Inside the import's transaction and before its rows are read: an import, or an
+            # activity added meanwhile, runs wholly before or after this one, and this one
+            # matches its rows against what that one wrote. A preview writes nothing to keep,
+            # so it waits only where it draws a code for a new row.
+            ActivityPlan.objects.lock(self.plan.pk)
+        return super().import_data_inner(
+            dataset, dry_run, raise_errors, using_transactions, collect_failed_rows, **kwargs
+        )
+
     def get_import_fields(self):
         # Derived columns (målbild, indicators, last changed) are shown, never imported, and so
         # stay out of the preview's diff too.
