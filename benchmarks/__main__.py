@@ -1,0 +1,153 @@
+"""`make bench`: every benchmark of the portal, printed as one set of tables for a note.
+
+1. Pages in-process (test client): the declaration page, the dashboard, an activity page and the
+   admin changelist with 50, 500 and 2,000 activities, and the naive baseline beside them.
+2. Load: gunicorn with the production config, 16 connections for 10 s on the 500-activity
+   declaration page and on the naive baseline, by wrk.
+3. The PDF report and the Excel import/export (benchmarks/reports.py, benchmarks/import_export.py).
+
+Runs on a throw-away SQLite database (or BENCH_DATABASE_URL). Asserts nothing: prints figures and
+whether each target is met. Run: `python -m benchmarks [--quick]`.
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+scratch = tempfile.mkdtemp(prefix="bench-")
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{scratch}/bench.sqlite3")
+os.environ["DATABASE_URL"] = DATABASE_URL
+os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from benchmarks import load, pages  # noqa: E402
+
+SIZES = (50, 500, 2000)
+LOAD_SIZE = 500
+TARGET_TIME_RATIO = 0.5
+TARGET_THROUGHPUT_RATIO = 2.0
+
+
+def figures_range(figures: pages.PageFigures) -> str:
+    return f"{figures.low_ms:.1f}–{figures.high_ms:.1f}"
+
+
+def run_pages(client: Client, built: dict) -> dict:
+    print("\n## Pages, in-process (ms; median and min–max of 7 warm runs; first = cold cache)\n")
+    print(
+        f"| {'page':<17} | {'activities':>10} | {'first':>7} | {'median':>7} | "
+        f"{'min–max':>13} | {'queries':>7} | {'÷ naive':>7} |"
+    )
+    print(f"|{'-' * 19}|{'-' * 12}|{'-' * 9}|{'-' * 9}|{'-' * 15}|{'-' * 9}|{'-' * 9}|")
+    results = {}
+    for size, (plan, activity) in built.items():
+        urls = pages.page_urls(plan, activity)
+        measured = {name: pages.measure(client, url) for name, url in urls.items()}
+        naive = measured["naive baseline"].median_ms
+        for name, figures in measured.items():
+            ratio = f"{figures.median_ms / naive:.2f}" if name == "declaration" else ""
+            print(
+                f"| {name:<17} | {size:>10,} | {figures.first_ms:>7.1f} | "
+                f"{figures.median_ms:>7.1f} | {figures_range(figures):>13} | "
+                f"{figures.queries:>7} | {ratio:>7} |"
+            )
+            results[name, size] = figures
+    return results
+
+
+def run_load(client: Client, plan) -> tuple:
+    if shutil.which("wrk") is None:
+        print("\n## Load: skipped, wrk is not installed (apt-get install wrk)")
+        return None, None
+    cookie = f"sessionid={client.cookies['sessionid'].value}"
+    slug = plan.declaration.slug
+    print(
+        f"\n## Load: gunicorn (gunicorn.conf.py), {load.CONNECTIONS} connections, "
+        f"{load.SECONDS} s, {LOAD_SIZE} activities\n"
+    )
+    with load.Gunicorn(DATABASE_URL) as server:
+        ours = load.run_wrk(server.url(f"/avsiktsforklaringar/{slug}/"), cookie)
+        naive = load.run_wrk(server.url(f"/naive/{slug}/"), cookie)
+    print(
+        f"| {'page':<17} | {'requests':>8} | {'req/s':>7} | {'p50 ms':>7} | {'p99 ms':>7} | "
+        f"{'errors':>6} |"
+    )
+    print(f"|{'-' * 19}|{'-' * 10}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 8}|")
+    for name, figures in (("declaration", ours), ("naive baseline", naive)):
+        print(
+            f"| {name:<17} | {figures.requests:>8,} | {figures.per_second:>7.1f} | "
+            f"{figures.p50_ms:>7.1f} | {figures.p99_ms:>7.1f} | {figures.errors:>6} |"
+        )
+    return ours, naive
+
+
+def run_script(title: str, arguments: list[str]) -> None:
+    print(f"\n## {title}\n")
+    sys.stdout.flush()
+    subprocess.run([sys.executable, *arguments], cwd=ROOT, check=True)  # noqa: S603
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="pages and load only")
+    options = parser.parse_args()
+
+    call_command("migrate", verbosity=0)
+    user = get_user_model().objects.create_superuser("bench", password="benchmark-only-pw")
+    built = {size: pages.build(size) for size in SIZES}
+    client = Client()
+    client.force_login(user)
+
+    page_results = run_pages(client, built)
+    ours, naive = run_load(client, built[LOAD_SIZE][0])
+
+    if not options.quick:
+        run_script("PDF report of a closed round", ["benchmarks/reports.py", "500", "--runs", "2"])
+        run_script(
+            "Excel import and export (1,000 rows; 5,000: python benchmarks/import_export.py)",
+            ["benchmarks/import_export.py", "--rows", "1000"],
+        )
+
+    print("\n## Targets\n")
+    time_ratio = (
+        page_results["declaration", LOAD_SIZE].median_ms
+        / page_results["naive baseline", LOAD_SIZE].median_ms
+    )
+    print(
+        f"- declaration page, {LOAD_SIZE} activities: {time_ratio:.2f}× the naive server time "
+        f"(target ≤ {TARGET_TIME_RATIO}×): {'met' if time_ratio <= TARGET_TIME_RATIO else 'MISSED'}"
+    )
+    if ours and naive:
+        throughput = ours.per_second / naive.per_second
+        met = throughput >= TARGET_THROUGHPUT_RATIO and ours.errors == 0
+        print(
+            f"- under load: {throughput:.1f}× the naive throughput, {ours.errors} errors "
+            f"(target ≥ {TARGET_THROUGHPUT_RATIO}×, 0 errors): {'met' if met else 'MISSED'}"
+        )
+    for name in ("declaration", "dashboard", "activity", "admin changelist"):
+        counts = sorted({page_results[name, size].queries for size in SIZES})
+        constant = len(counts) == 1
+        print(
+            f"- {name}: queries {' / '.join(str(page_results[name, s].queries) for s in SIZES)}"
+            f" at {' / '.join(f'{s:,}' for s in SIZES)} activities: "
+            f"{'constant' if constant else 'GROWS'}"
+        )
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
