@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEV_ENV := DJANGO_DEBUG=1
 
-.PHONY: run test install migrate demo lint format messages check-messages clean
+.PHONY: run test install migrate demo lint format messages check-messages clean backup restore
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,6 @@ install: $(STAMP)
 
 migrate: install
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
-	$(DEV_ENV) $(BIN)/python manage.py createcachetable
 
 # seed_demo loads the Klockaretorpet plan first when the database does not have it yet.
 demo: migrate
@@ -26,6 +25,19 @@ demo: migrate
 run: demo
 	@echo "Portalen startar på http://127.0.0.1:8000/ (admin: http://127.0.0.1:8000/admin/). Avsluta med Ctrl+C."
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# Production serving: gunicorn (gunicorn.conf.py) with DJANGO_DEBUG off, configured by the
+# environment (.env.example). The secret key is checked before anything runs, migrations included.
+ifneq ($(filter serve,$(MAKECMDGOALS)),)
+ifeq ($(strip $(DJANGO_SECRET_KEY)),)
+$(error DJANGO_SECRET_KEY är inte satt: make serve kör portalen med DJANGO_DEBUG=0 och läser inställningarna från miljön (se .env.example))
+endif
+endif
+.PHONY: serve
+serve: install
+	DJANGO_DEBUG=0 $(BIN)/python manage.py migrate --noinput
+	DJANGO_DEBUG=0 $(BIN)/python manage.py collectstatic --noinput
+	DJANGO_DEBUG=0 exec $(BIN)/gunicorn -c gunicorn.conf.py klockaretorpet.wsgi
 
 test: install
 	$(BIN)/pytest
@@ -47,6 +59,23 @@ messages: install
 # Fails when a translatable string lacks its Swedish translation or the .mo is stale.
 check-messages: install
 	bash .ci/check-translations
+
+# The database DATABASE_URL selects, as for the portal. `make backup` writes
+# backups/<database>-<time>.dump (PostgreSQL) or .sqlite3 (SQLite), or FILE=… (a file or folder).
+# `make restore FILE=…` replaces the database's whole content with the backup's.
+backup: install
+	$(BIN)/python scripts/backup.py $(if $(FILE),"$(FILE)")
+
+restore: install
+	@test -n "$(FILE)" || { echo "Användning: make restore FILE=backups/<fil>.dump eller .sqlite3" >&2; exit 2; }
+	$(BIN)/python scripts/restore.py "$(FILE)"
+
+# Figures for a note, not tests (see benchmarks/__main__.py): the pages against a naive baseline,
+# gunicorn under load (wrk), the PDF report and the Excel import/export. About 5 minutes.
+.PHONY: bench
+bench: install
+	command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	$(BIN)/python -m benchmarks
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

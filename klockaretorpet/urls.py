@@ -7,6 +7,9 @@ from django.views.i18n import set_language
 
 from klockaretorpet import views
 
+# Tells a database outage (503, try again later) from other errors (500); see the view.
+handler500 = views.server_error
+
 admin.site.site_header = _("Plan portal – editing")
 admin.site.site_title = _("Plan portal")
 admin.site.index_title = _("Intent declarations and activity plans")

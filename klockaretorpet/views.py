@@ -1,15 +1,19 @@
 """Pages that span every app: the audit trail and the retention routine (plan administrators),
-and the accessibility statement (everyone)."""
+the accessibility statement (everyone), the health check and the server error page."""
+
+import sys
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
-from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.http import require_safe
 
 from klockaretorpet import permissions
@@ -110,3 +114,36 @@ def healthz(request):
     except DatabaseError:
         return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
     return JsonResponse({"status": "ok", "database": "up"})
+
+
+# How long a browser or load balancer should wait before asking again during a database outage.
+RETRY_AFTER_SECONDS = 30
+
+
+def is_database_unavailable(exc: BaseException | None) -> bool:
+    """True when `exc`, or an exception it was raised from, means the database cannot serve us
+    now (down, restarting, our connection killed, out of connections) rather than a fault in the
+    page. PostgreSQL's connection failures, shutdowns and "too many connections" arrive as
+    operational errors (psycopg maps SQLSTATE classes 08, 53 and 57 to them); interface errors
+    mean the connection is closed."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OperationalError | InterfaceError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def server_error(request):
+    """handler500. Django calls it while the exception is still being handled, wherever it was
+    raised (a view, a template, or the session, authentication or login middleware, which all
+    read the database first), so the database being out of reach can be told apart here: the
+    visitor gets "try again later" with 503 and Retry-After instead of "something went wrong".
+    Django logs the exception itself when this returns (django.request, ERROR, traceback)."""
+    if not is_database_unavailable(sys.exc_info()[1]):
+        return defaults.server_error(request)
+    # Rendered without the request: context processors would ask for the user, i.e. the database.
+    response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
