@@ -466,8 +466,28 @@ class Activity(VersionedModel):
             errors["reference_code"] = _(
                 "A reference code is three numbers separated by dots, e.g. 2.1.3."
             )
+        if self._moves_onto_a_taken_code():
+            errors["plan"] = _(
+                "The plan “%(plan)s” already has an activity %(code)s. A reference code never "
+                "changes, so this activity cannot move there; create it anew in that plan."
+            ) % {"plan": self.plan, "code": self.reference_code}
         if errors:
             raise ValidationError(errors)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # Remembered so that moving to another plan can be checked against its codes, which the
+        # admin form's own uniqueness check skips (the code is not one of its fields).
+        instance._loaded_plan_id = instance.__dict__.get("plan_id")
+        return instance
+
+    def _moves_onto_a_taken_code(self) -> bool:
+        loaded = getattr(self, "_loaded_plan_id", None)
+        if not (self.pk and self.reference_code and loaded and self.plan_id != loaded):
+            return False
+        taken = Activity.objects.filter(plan_id=self.plan_id, reference_code=self.reference_code)
+        return taken.exclude(pk=self.pk).exists()
 
     @property
     def missing_parts(self) -> list[MissingPart]:

@@ -123,6 +123,22 @@ def test_admin_edit_records_the_user_in_history(admin_client, admin_user):
     assert latest.history_user == admin_user
 
 
+def test_admin_refuses_to_move_an_activity_onto_a_code_the_other_plan_has(admin_client):
+    moving = ActivityFactory()
+    other_plan = ActivityPlan.objects.create(
+        declaration=moving.plan.declaration, name="Nästa plan", start_year=2027, end_year=2030
+    )
+    ActivityFactory(plan=other_plan, strategy=moving.strategy, reference_code=moving.reference_code)
+    url = reverse("admin:plans_activity_change", args=[moving.pk])
+
+    response = admin_client.post(url, activity_form_data(moving, plan=other_plan.pk))
+
+    assert response.status_code == 200
+    assert f"redan en aktivitet {moving.reference_code}" in response.content.decode()
+    moving.refresh_from_db()
+    assert moving.plan_id != other_plan.pk
+
+
 def test_admin_accepts_months_and_rejects_end_before_start(admin_client):
     activity = ActivityFactory()
     url = reverse("admin:plans_activity_change", args=[activity.pk])
