@@ -9,8 +9,6 @@ templates.
 from __future__ import annotations
 
 import datetime
-import functools
-import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -21,6 +19,7 @@ from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from klockaretorpet.fingerprint import files_fingerprint
 from klockaretorpet.pdf import render_pdf
 from plans.models import ActivityStatus, ActivityType
 
@@ -120,21 +119,13 @@ def _rendered_once(name: str, render) -> tuple[str, bytes]:
     The key holds the language and a fingerprint of the report's templates and stylesheet, so a
     new release that changes the layout renders anew rather than serving the old one.
     """
-    key = f"followup:pdf:{name}:{translation.get_language()}:{_report_fingerprint()}"
+    layout = files_fingerprint(REPORT_TEMPLATES, REPORT_STYLESHEET)
+    key = f"followup:pdf:{name}:{translation.get_language()}:{layout}"
     cached = cache.get(key)
     if cached is None:
         cached = render()
         cache.set(key, cached, PDF_CACHE_SECONDS)
     return cached
-
-
-@functools.cache
-def _report_fingerprint() -> str:
-    digest = hashlib.sha256()
-    for path in [*sorted(REPORT_TEMPLATES.rglob("*")), REPORT_STYLESHEET]:
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
 
 
 def _previous_version(plan, *, before: PlanVersion | None) -> PlanVersion | None:

@@ -96,7 +96,7 @@ def save_review(
 def close_round(follow_up: FollowUp, *, user, reason: str = "") -> PlanVersion:
     """Close the round and freeze the plan as a version. Refused while activities are
     unreported, unless a reason is given (it is kept in the version)."""
-    plan = ActivityPlan.objects.select_for_update().get(pk=follow_up.plan_id)
+    plan = ActivityPlan.objects.lock(follow_up.plan_id)
     current = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
     if current.state != FollowUpState.OPEN:
         raise ImmutableError(_("The follow-up is already closed."))
@@ -130,7 +130,7 @@ def write_revision(
     note: str = "",
 ) -> PlanVersion:
     """Freeze the plan as it is now, as a revision adopted by the given decision."""
-    locked = ActivityPlan.objects.select_for_update().get(pk=plan.pk)
+    locked = ActivityPlan.objects.lock(plan.pk)
     return _write_version(
         locked,
         kind=VersionKind.REVISION,

@@ -52,10 +52,10 @@ class ActivityPlanQuerySet(models.QuerySet):
         """The plan, its row locked until the transaction ends.
 
         Everything that writes a plan's activities as a whole or gives them codes (code
-        assignment, the Excel import, the round import, the declaration copy) takes this first,
-        so two such writers on one plan run one after the other. Readers are not held up, nor
-        are writes that merely refer to the plan: it is a NO KEY UPDATE lock on PostgreSQL, and
-        SQLite lets one writer in at a time anyway.
+        assignment, the Excel import, the round import, the declaration copy, closing a round,
+        a revision) takes this first, so two such writers on one plan run one after the other.
+        Readers are not held up, nor are writes that merely refer to the plan: it is a NO KEY
+        UPDATE lock on PostgreSQL, and SQLite lets one writer in at a time anyway.
         """
         return self.select_for_update(no_key=True).get(pk=pk)
 

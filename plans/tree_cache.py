@@ -12,20 +12,21 @@ the section template (a deployment that changes it never serves old HTML). Filte
 cached: their rows depend on the filter, and they are small.
 """
 
-import hashlib
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
-from django.template.loader import get_template, render_to_string
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 
+from klockaretorpet.fingerprint import files_fingerprint
+
 SECTION_TEMPLATE = "plans/_strategy_section.html"
+SECTION_TEMPLATE_FILE = settings.BASE_DIR / "templates" / SECTION_TEMPLATE
 GENERATION_KEY = "plans:tree-generation"
 WATCHED_APPS = frozenset({"strategies", "plans"})
 # Bounds how long an entry can outlive a code change that the template fingerprint misses.
@@ -78,16 +79,6 @@ def connect_signals() -> None:
         signal.connect(_on_write, dispatch_uid=f"plans.tree_cache.{signal}")
 
 
-class _TemplateFingerprint:
-    @cached_property
-    def value(self) -> str:
-        source = Path(get_template(SECTION_TEMPLATE).origin.name).read_bytes()
-        return hashlib.sha256(source).hexdigest()[:12]
-
-
-_fingerprint = _TemplateFingerprint()
-
-
 def _generation() -> str:
     generation = cache.get(GENERATION_KEY)
     if generation is None:
@@ -103,7 +94,7 @@ def _key(generation: str, plan, strategy) -> str:
         (
             "plans:section",
             generation,
-            _fingerprint.value,
+            files_fingerprint(SECTION_TEMPLATE_FILE),
             translation.get_language() or "",
             timezone.localdate().isoformat(),
             str(plan.pk),
@@ -122,25 +113,22 @@ def render_sections(*, plan, goals, filter_form, activities_of) -> list[Section]
     pairs = [(goal, strategy) for goal in goals for strategy in goal.strategies.all()]
     # A transaction that has written plan data reads its own writes, which others cannot see yet.
     cacheable = plan is not None and not filter_form.is_filtering and not _pending_generation()
-    keys = {}
-    cached = {}
+    sections: dict[int, Section] = {}
+    keys: dict[int, str] = {}
     if cacheable:
         generation = _generation()
         keys = {strategy.pk: _key(generation, plan, strategy) for _goal, strategy in pairs}
-        cached = cache.get_many(keys.values())
-    missing = [strategy for _goal, strategy in pairs if keys.get(strategy.pk) not in cached]
-    by_strategy = {strategy.pk: [] for strategy in missing}
+        found = cache.get_many(keys.values())
+        sections = {pk: found[key] for pk, key in keys.items() if key in found}
+    missing = [(goal, strategy) for goal, strategy in pairs if strategy.pk not in sections]
+    by_strategy = {strategy.pk: [] for _goal, strategy in missing}
     if plan is not None and missing:
-        for activity in activities_of(missing):
+        for activity in activities_of([strategy for _goal, strategy in missing]):
             by_strategy[activity.strategy_id].append(activity)
     rendered = {}
-    for goal, strategy in pairs:
-        if keys.get(strategy.pk) in cached:
-            strategy.section = cached[keys[strategy.pk]]
-            continue
-        activities = by_strategy[strategy.pk]
-        strategy.plan_activities = activities
-        strategy.section = Section(
+    for goal, strategy in missing:
+        strategy.plan_activities = activities = by_strategy[strategy.pk]
+        sections[strategy.pk] = Section(
             html=render_to_string(
                 SECTION_TEMPLATE,
                 {"goal": goal, "strategy": strategy, "plan": plan, "filter_form": filter_form},
@@ -149,7 +137,9 @@ def render_sections(*, plan, goals, filter_form, activities_of) -> list[Section]
             incomplete=sum(1 for activity in activities if not activity.is_complete),
         )
         if cacheable:
-            rendered[keys[strategy.pk]] = strategy.section
+            rendered[keys[strategy.pk]] = sections[strategy.pk]
     if rendered:
         cache.set_many(rendered, SECTION_TIMEOUT)
+    for _goal, strategy in pairs:
+        strategy.section = sections[strategy.pk]
     return [strategy.section for _goal, strategy in pairs]
