@@ -3,9 +3,10 @@
 Builds a throw-away SQLite database with one plan of N activities (default 5,000), exports it,
 changes every other row's title in the exported workbook, and runs the export, the preview (a
 dry-run import) and the confirmed import (which writes history) twice over: through the portal's
-code (`plans.resources`, `plans.sheets`) and through a naive django-import-export resource
-(`benchmarks/naive_import_export.py`) doing the same work. Reading the uploaded workbook is part
-of each import's time, as it is in a request; both confirmed imports start from the same data.
+code (`plans.resources`, `klockaretorpet.sheet_reading`) and through a naive
+django-import-export resource (`benchmarks/naive_import_export.py`) doing the same work. Reading
+the uploaded workbook is part of each import's time, as it is in a request; both confirmed imports
+start from the same data.
 
 Each operation runs once. Queries are counted by a database execute wrapper and peak memory is
 the process's resident high-water mark, reset before each operation (Linux), so neither costs
@@ -66,8 +67,8 @@ from plans.resources import (  # noqa: E402
     ActivityResource,
     export_activities_workbook,
     import_activities,
+    read_activity_sheet,
 )
-from plans.sheets import read_activity_sheet  # noqa: E402
 from strategies.models import ProgrammeGoal, SuccessFactor  # noqa: E402
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

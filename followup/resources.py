@@ -1,36 +1,35 @@
 """A follow-up round as a spreadsheet: one row per activity, its report in the same row.
 
 `export_round_workbook` writes the file partners fill in; `import_round` reads it back through
-django-import-export (`ReviewResource`): every row or none, each problem named by row and
-column, reports saved through `followup.rounds.save_review` so that the activity takes the
-reported status and the history names who imported.
+the sheet import engine (`klockaretorpet.sheet_import`; `ReviewResource` fills in what is
+particular to reports): every row or none, each problem named by row and column, reports saved
+through `followup.rounds.save_review` so that the activity takes the reported status and the
+history names who imported.
 """
 
 from __future__ import annotations
 
-import datetime
 import re
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
-from import_export import fields, resources
+from import_export import fields
 from import_export.results import RowResult
 
-from klockaretorpet.concurrency import last_change
 from klockaretorpet.permissions import can_report
+from klockaretorpet.plain_text import normalise_text
+from klockaretorpet.sheet_import import ImportOutcome, SheetResource, run_import
+from klockaretorpet.sheet_reading import Sheet, read_sheet
 from klockaretorpet.xlsx import write_workbook
 from plans.import_widgets import ChoiceLabelWidget, TextWidget
-from plans.import_widgets import _norm as normalise
+from plans.import_widgets import normalise_name as normalise
 from plans.indicator_cells import EMPTY as EMPTY_VALUES
 from plans.models import Activity, ActivityPlan, ActivityStatus, Indicator
-from plans.resources import CellChange, ImportOutcome, describe_problems
 from strategies.models import Organisation
 
 from .models import ActivityReview, Assessment, FollowUp, FollowUpState, IndicatorValue
@@ -38,11 +37,6 @@ from .rounds import save_review
 
 VALUE_SEPARATOR = "; "
 UNIT_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")
-# Excel keeps milliseconds at best; a cell typed or saved as text keeps minutes.
-EXPORTED_TIME_FORMATS = (
-    ("%Y-%m-%d %H:%M:%S", datetime.timedelta(seconds=1)),
-    ("%Y-%m-%d %H:%M", datetime.timedelta(minutes=1)),
-)
 
 
 # --- the indicator values cell ---------------------------------------------------------------
@@ -143,17 +137,6 @@ def parse_indicator_values(text, activity: Activity) -> dict[int, Decimal | None
 # --- the resource ------------------------------------------------------------------------------
 
 
-class ReportTextWidget(TextWidget):
-    """Text as Excel hands it back: line breaks as “\\n”, no surrounding blanks."""
-
-    def clean(self, value, row=None, **kwargs):
-        return normalise_text(super().clean(value, row, **kwargs))
-
-
-def normalise_text(value) -> str:
-    return str(value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
-
-
 class IndicatorValuesField(fields.Field):
     """The one indicator values cell; read against the row's activity, written by
     `save_review` (the values are not fields of the review)."""
@@ -169,32 +152,15 @@ def column(attribute: str, label, *, readonly: bool = False, widget=None) -> fie
         attribute=attribute,
         column_name=label,
         readonly=readonly,
-        widget=widget or ReportTextWidget(),
+        widget=widget or TextWidget(),
     )
 
 
-@dataclass(frozen=True)
-class RowPreview:
-    """One sheet row of an import: what it does, and for a new or changed report each changed
-    cell from old to new."""
-
-    number: int
-    code: str
-    title: str
-    kind: str  # "new", "changed", "unchanged", "unreported" or "invalid"
-    changes: list[CellChange] = field(default_factory=list)
-
-
-@dataclass
-class RoundImportOutcome(ImportOutcome):
-    rows: list[RowPreview] = field(default_factory=list)
-
-
-class ReviewResource(resources.ModelResource):
+class ReviewResource(SheetResource):
     """The reports of one round, matched on the activity's reference code within the round's
     plan. Rows with every report cell empty are activities not reported yet and are skipped."""
 
-    # Error keys are the attributes; `describe_problems` turns them into the column's name.
+    # Error keys are the attributes; the engine turns them into the column's name.
     reference_code = column("activity", _("Reference code"), readonly=True)
     title = column("title", _("Activity"), readonly=True)
     lead_organisation = column("lead_organisation", _("Lead organisation"), readonly=True)
@@ -208,6 +174,19 @@ class ReviewResource(resources.ModelResource):
         attribute="indicator_values", column_name=_("Indicator values"), widget=TextWidget()
     )
     last_changed = column("reviewed_at", _("Last changed"), readonly=True)
+
+    ROW_KINDS = ("new", "changed", "unchanged", "unreported", "invalid")
+    # Without these the file cannot be a round's sheet.
+    REQUIRED_COLUMNS = ("reference_code", "assessment", "done", "new_status")
+    # The cells a report consists of; a row with all of them empty is not reported.
+    REPORT_COLUMNS = (
+        "assessment",
+        "done",
+        "deviations",
+        "next_step",
+        "new_status",
+        "indicator_values",
+    )
 
     class Meta:
         model = ActivityReview
@@ -225,47 +204,16 @@ class ReviewResource(resources.ModelResource):
             "last_changed",
         )
         import_id_fields = ("reference_code",)
-        # The resource compares the cells itself (`_cells`): the library's diff deep-copies
-        # every review and knows nothing of the indicator values.
-        skip_diff = True
-        skip_unchanged = True
-        report_skipped = True
-        clean_model_instances = True
-        use_transactions = True
-
-    # Without these the file cannot be a round's sheet.
-    REQUIRED_COLUMNS = ("reference_code", "assessment", "done", "new_status")
-    # The cells a report consists of; a row with all of them empty is not reported.
-    REPORT_COLUMNS = (
-        "assessment",
-        "done",
-        "deviations",
-        "next_step",
-        "new_status",
-        "indicator_values",
-    )
 
     def __init__(self, *, follow_up: FollowUp | None = None, user=None, **kwargs):
         super().__init__(**kwargs)
-        # Headers in the language of this request, translated once.
-        for item in self.fields.values():
-            item.column_name = str(item.column_name)
         self.follow_up = follow_up
         self.user = user
         self._activities: dict[str, Activity] = {}
         self._reviews: dict[int, ActivityReview] = {}
-        self._repeated_codes: dict[int, int] = {}
-        self._refused = False
-        self._row = None
-        self._row_cells = None
+        self._dry_run = True
         if follow_up is not None:
             self._load(follow_up)
-
-    def column_name(self, name: str) -> str:
-        return self.fields[name].column_name
-
-    def headers(self) -> list[str]:
-        return [self.column_name(name) for name in self._meta.export_order]
 
     def _load(self, follow_up: FollowUp) -> None:
         """The round's activities and reports, read once for the whole file."""
@@ -276,6 +224,7 @@ class ReviewResource(resources.ModelResource):
                 "co_organisations",
                 Prefetch("indicators", queryset=Indicator.objects.order_by("position", "pk")),
             )
+            .in_code_order()
         )
         self._activities = {activity.reference_code: activity for activity in activities}
         self._reviews = {}
@@ -317,82 +266,27 @@ class ReviewResource(resources.ModelResource):
             }
         return [cells[name] for name in self._meta.export_order]
 
-    # --- import hooks ----------------------------------------------------------------------
+    # --- the engine's hooks ------------------------------------------------------------------
 
-    def get_import_fields(self):
-        return [item for item in super().get_import_fields() if not item.readonly]
+    def check_target(self) -> None:
+        if self.follow_up is None:
+            raise ValueError(_("No follow-up was given to import into."))
+        if not FollowUp.objects.filter(pk=self.follow_up.pk, state=FollowUpState.OPEN).exists():
+            raise ValueError(_("The follow-up is closed; its reports can no longer be changed."))
 
-    def import_data_inner(
-        self, dataset, dry_run, raise_errors, using_transactions, collect_failed_rows, **kwargs
-    ):
-        if self.follow_up is not None and using_transactions and not dry_run:
+    def prepare(self, *, dry_run: bool, using_transactions: bool) -> None:
+        self._dry_run = dry_run
+        if using_transactions and not dry_run:
             # Inside the import's transaction, and the plan before the round as `close_round`
             # locks them: another import of the plan or a closing runs wholly before or after
             # this one. The reports are read again under the lock, so the rows are compared
             # with what an import just before this one saved, not with the preview's reading.
             ActivityPlan.objects.lock(self.follow_up.plan_id)
             self._load(self.follow_up)
-        return super().import_data_inner(
-            dataset, dry_run, raise_errors, using_transactions, collect_failed_rows, **kwargs
-        )
 
-    def before_import(self, dataset, **kwargs):
-        self._refused = True
-        if self.follow_up is None:
-            raise ValueError(_("No follow-up was given to import into."))
-        if not FollowUp.objects.filter(pk=self.follow_up.pk, state=FollowUpState.OPEN).exists():
-            raise ValueError(_("The follow-up is closed; its reports can no longer be changed."))
-        headers = [
-            str(header).strip() if header is not None else "" for header in dataset.headers or []
-        ]
-        dataset.headers = headers
-        missing = [
-            self.column_name(name)
-            for name in self.REQUIRED_COLUMNS
-            if self.column_name(name) not in headers
-        ]
-        if missing:
-            raise ValueError(
-                _(
-                    "The file lacks the column(s) %(missing)s. The expected columns are: "
-                    "%(expected)s."
-                )
-                % {
-                    "missing": ", ".join(f"”{name}”" for name in missing),
-                    "expected": "; ".join(self.headers()),
-                }
-            )
-        limit = getattr(settings, "IMPORT_MAX_ROWS", 20_000)
-        if len(dataset) > limit:
-            raise ValueError(
-                _("The file has %(rows)d rows; at most %(limit)d can be imported at once.")
-                % {"rows": len(dataset), "limit": limit}
-            )
-        if not len(dataset):
-            raise ValueError(_("The sheet has no rows below the header row."))
-        self._repeated_codes = self._repeated_codes_of(dataset)
-        self._refused = False
-
-    def _repeated_codes_of(self, dataset) -> dict[int, int]:
-        """{row number: the earlier row reporting the same activity}: the second would undo the
-        first."""
-        first_row: dict[str, int] = {}
-        repeated = {}
-        for number, values in enumerate(dataset.dict, start=1):
-            code = self._code(values)
-            if not code or not self._has_report(values):
-                continue
-            if code in first_row:
-                repeated[number] = first_row[code]
-            else:
-                first_row[code] = number
-        return repeated
-
-    def _code(self, row) -> str:
-        value = row.get(self.column_name("reference_code"))
-        return "" if value is None else str(value).strip()
-
-    def _has_report(self, row) -> bool:
+    def counts_as_row(self, row) -> bool:
+        """Whether the row reports: any report cell filled in (an exported row shows the
+        indicators' names with “–” for no value)."""
         for name in self.REPORT_COLUMNS:
             value = row.get(self.column_name(name))
             if name == "indicator_values":
@@ -402,27 +296,13 @@ class ReviewResource(resources.ModelResource):
                 return True
         return False
 
-    def import_row(self, row, instance_loader, **kwargs):
-        self._row = row
-        self._row_cells = None
-        if self._refused:
-            # The file as a whole was refused; its rows would only repeat that.
-            return self._skipped_row()
-        if not self._has_report(row):
-            return self._unreported_row(row)
-        return super().import_row(row, instance_loader, **kwargs)
-
-    def _skipped_row(self) -> RowResult:
+    def uncounted_row(self, row) -> RowResult:
         row_result = self.get_row_result_class()()
         row_result.import_type = RowResult.IMPORT_TYPE_SKIP
-        return row_result
-
-    def _unreported_row(self, row) -> RowResult:
-        row_result = self._skipped_row()
         row_result.unreported = True
-        activity = self._activities.get(self._code(row))
+        activity = self._activities.get(self.row_key(row))
         review = self._reviews.get(activity.pk) if activity else None
-        if review is not None and self._exported_time(row) is not None:
+        if review is not None and str(row.get(self.column_name("last_changed")) or "").strip():
             # The file showed the report and its cells were emptied: that removes nothing.
             row_result.unreported = False
             row_result.import_type = RowResult.IMPORT_TYPE_INVALID
@@ -437,8 +317,69 @@ class ReviewResource(resources.ModelResource):
             )
         return row_result
 
+    def repeated_message(self, key: str, earlier_row: int) -> str:
+        return _(
+            "Activity %(code)s is reported on row %(row)d too; report each activity on one row "
+            "only."
+        ) % {"code": key, "row": earlier_row}
+
+    def key_of(self, review: ActivityReview) -> str:
+        return review.activity.reference_code
+
+    def title_of(self, review: ActivityReview) -> str:
+        return review.activity.title
+
+    def describe_new_row(self, row, changes: str) -> str:
+        return _("Row %(row)d (%(code)s), new report: %(changes)s") % {
+            "row": row.number,
+            "code": row.key,
+            "changes": changes,
+        }
+
+    def expected_keys(self) -> dict[str, str]:
+        """The round's activities the importing user may report."""
+        return {
+            code: activity.title
+            for code, activity in self._activities.items()
+            if self.user is None or can_report(self.user, self.follow_up, activity)
+        }
+
+    def changed_at(self, review: ActivityReview):
+        return review.reviewed_at
+
+    def stale_message(self, review: ActivityReview, *, who, when) -> str:
+        return _(
+            "The report of activity %(code)s was saved by %(who)s at %(time)s on %(date)s, "
+            "after the file was exported. Export the follow-up again and make your changes in "
+            "the new file."
+        ) % {
+            "code": review.activity.reference_code,
+            "who": who,
+            "time": date_format(when, "H:i"),
+            "date": date_format(when, "j F Y"),
+        }
+
+    def undated_message(self, review: ActivityReview, *, who, when) -> str:
+        return _(
+            "The report of activity %(code)s was saved by %(who)s at %(time)s on %(date)s, and "
+            "the file does not show when it was exported: the column “%(column)s” is missing or "
+            "empty and the file has no creation date. Export the follow-up again and make your "
+            "changes in the new file, keeping that column."
+        ) % {
+            "code": review.activity.reference_code,
+            "who": who,
+            "time": date_format(when, "H:i"),
+            "date": date_format(when, "j F Y"),
+            "column": self.column_name("last_changed"),
+        }
+
+    # --- import hooks ----------------------------------------------------------------------
+
+    def get_import_fields(self):
+        return [item for item in super().get_import_fields() if not item.readonly]
+
     def get_or_init_instance(self, instance_loader, row):
-        code = self._code(row)
+        code = self.row_key(row)
         if not code:
             raise ValidationError(
                 {"activity": _("The row has no reference code, which tells whose report it is.")}
@@ -457,21 +398,6 @@ class ReviewResource(resources.ModelResource):
         review = ActivityReview(follow_up=self.follow_up, activity=activity)
         return review, True
 
-    def after_init_instance(self, instance, new, row, **kwargs):
-        earlier = self._repeated_codes.get(kwargs.get("row_number"))
-        if earlier is not None:
-            raise ValidationError(
-                {
-                    "activity": _(
-                        "Activity %(code)s is reported on row %(row)d too; report each activity "
-                        "on one row only."
-                    )
-                    % {"code": instance.activity.reference_code, "row": earlier + 1}
-                }
-            )
-        # The report's cells as stored, read before the row touches the review.
-        instance._cells_before = self._cells(instance)
-
     def import_instance(self, instance, row, **kwargs):
         # Every cell is read, so that all of a row's problems are reported at once.
         errors: dict[str, list] = {}
@@ -485,7 +411,7 @@ class ReviewResource(resources.ModelResource):
         if errors:
             raise ValidationError(errors)
 
-    def _cells(self, review: ActivityReview) -> dict[str, str]:
+    def row_cells(self, review: ActivityReview) -> dict[str, str]:
         """The report's import columns as the sheet shows them."""
         cells = {}
         for item in self.get_import_fields():
@@ -502,13 +428,6 @@ class ReviewResource(resources.ModelResource):
                 cells[name] = normalise_text(getattr(review, item.attribute))
         return cells
 
-    def skip_row(self, instance, original, row, import_validation_errors=None):
-        if import_validation_errors:
-            return False
-        before, after = instance._cells_before, self._cells(instance)
-        self._row_cells = (before, after)
-        return before == after
-
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         # Who may report, and whether the file is older than the report, come first: when
         # either refuses the row, its cells do not matter.
@@ -524,7 +443,7 @@ class ReviewResource(resources.ModelResource):
                 }
             )
         if instance.pk is not None:
-            self._refuse_stale(instance, self._row)
+            self.refuse_stale(instance, self._row)
         errors = dict(import_validation_errors or {})
         # The follow-up and activity are the resource's own objects: no query to check them.
         exclude = {*errors, "follow_up", "activity"}
@@ -536,51 +455,6 @@ class ReviewResource(resources.ModelResource):
         if errors:
             raise ValidationError(errors)
         instance._actual_values = self._actual_values(instance)
-
-    def _refuse_stale(self, review: ActivityReview, row) -> None:
-        """Refuse a row whose report was saved after the file was exported (or was made after
-        it: the file then showed no report)."""
-        header = self.column_name("last_changed")
-        if header not in row:
-            return
-        exported = self._exported_time(row)
-        current = timezone.localtime(review.reviewed_at).replace(tzinfo=None)
-        if exported is not None:
-            moment, precision = exported
-            if current - moment < precision:
-                return
-        who, when = last_change(review) or (
-            _("someone else"),
-            timezone.localtime(review.reviewed_at),
-        )
-        raise ValidationError(
-            {
-                "reviewed_at": _(
-                    "The report of activity %(code)s was saved by %(who)s at %(time)s on "
-                    "%(date)s, after the file was exported. Export the follow-up again and make "
-                    "your changes in the new file."
-                )
-                % {
-                    "code": review.activity.reference_code,
-                    "who": who,
-                    "time": date_format(when, "H:i"),
-                    "date": date_format(when, "j F Y"),
-                }
-            }
-        )
-
-    def _exported_time(self, row) -> tuple[datetime.datetime, datetime.timedelta] | None:
-        """The exported “last changed” and how precisely the cell keeps it."""
-        value = row.get(self.column_name("last_changed"))
-        if isinstance(value, datetime.datetime):
-            return value.replace(tzinfo=None), datetime.timedelta(seconds=1)
-        text = str(value or "").strip()
-        for pattern, precision in EXPORTED_TIME_FORMATS:
-            try:
-                return datetime.datetime.strptime(text, pattern), precision  # noqa: DTZ007
-            except ValueError:
-                continue
-        return None
 
     def _actual_values(self, review: ActivityReview) -> dict[Indicator, Decimal | None]:
         imported = getattr(review, "_imported_values", None) or {}
@@ -594,22 +468,10 @@ class ReviewResource(resources.ModelResource):
         }
 
     def save_instance(self, instance, is_create, row, **kwargs):
-        if self._is_dry_run(kwargs):
+        if self._dry_run:
             # Validated in full already; the preview writes nothing, not even to roll it back.
             return
         save_review(instance, actual_values=instance._actual_values, user=self.user)
-
-    def after_import_row(self, row, row_result, **kwargs):
-        """The preview's diff: what each changed cell was and becomes."""
-        if self._row_cells is None:
-            return
-        before, after = self._row_cells
-        self._row_cells = None
-        row_result.cell_changes = [
-            CellChange(name, before[name], value)
-            for name, value in after.items()
-            if before[name] != value
-        ]
 
 
 def stored_values(review: ActivityReview | None) -> dict[int, Decimal | None]:
@@ -677,7 +539,7 @@ def export_round_workbook(
 # --- import ------------------------------------------------------------------------------------
 
 
-def import_round(*, follow_up: FollowUp, dataset, user, dry_run: bool) -> RoundImportOutcome:
+def import_round(*, follow_up: FollowUp, dataset, user, dry_run: bool) -> ImportOutcome:
     """Import a round's sheet: every row or none.
 
     With `dry_run` nothing is written (the preview). Otherwise the reports are saved in one
@@ -685,82 +547,9 @@ def import_round(*, follow_up: FollowUp, dataset, user, dry_run: bool) -> RoundI
     `dry_run` (the history must name who imported)."""
     if user is None and not dry_run:
         raise ValueError("Importing reports needs the user the history names.")
-    resource = ReviewResource(follow_up=follow_up, user=user)
-    result = resource.import_data(
-        dataset,
-        dry_run=dry_run,
-        use_transactions=True,
-        rollback_on_validation_errors=True,
-        retain_instance_in_row_result=True,
-        user=user,
-    )
-    rows = preview_rows(result, dataset, resource)
-    return RoundImportOutcome(
-        result,
-        describe_problems(result, resource),
-        count_kinds(rows),
-        describe_changes(rows),
-        rows,
-    )
+    return run_import(ReviewResource(follow_up=follow_up, user=user), dataset, dry_run=dry_run)
 
 
-ROW_KINDS = {
-    RowResult.IMPORT_TYPE_NEW: "new",
-    RowResult.IMPORT_TYPE_UPDATE: "changed",
-    RowResult.IMPORT_TYPE_SKIP: "unchanged",
-    RowResult.IMPORT_TYPE_INVALID: "invalid",
-    RowResult.IMPORT_TYPE_ERROR: "invalid",
-}
-
-
-def preview_rows(result, dataset, resource: ReviewResource) -> list[RowPreview]:
-    if result.base_errors:
-        return []
-    previews = []
-    for number, (row_result, values) in enumerate(
-        zip(result.rows, dataset.dict, strict=True), start=1
-    ):
-        code = resource._code(values)
-        activity = resource._activities.get(code)
-        kind = ROW_KINDS.get(row_result.import_type, "invalid")
-        if getattr(row_result, "unreported", False):
-            kind = "unreported"
-        previews.append(
-            RowPreview(
-                number=number + 1,
-                code=code,
-                title=activity.title if activity else "",
-                kind=kind,
-                changes=list(getattr(row_result, "cell_changes", []))
-                if kind in ("new", "changed")
-                else [],
-            )
-        )
-    return previews
-
-
-def count_kinds(rows: list[RowPreview]) -> dict[str, int]:
-    counts = dict.fromkeys(("new", "changed", "unchanged", "unreported", "invalid"), 0)
-    for row in rows:
-        counts[row.kind] += 1
-    return counts
-
-
-def describe_changes(rows: list[RowPreview]) -> list[str]:
-    """“Rad 4 (1.1.1): Bedömning: ”enligt plan” → ”avvikelse”” for every new or changed row."""
-    lines = []
-    for row in rows:
-        changes = "; ".join(
-            f"{change.column}: ”{change.before}” → ”{change.after}”" for change in row.changes
-        )
-        if row.kind == "new":
-            lines.append(
-                _("Row %(row)d (%(code)s), new report: %(changes)s")
-                % {"row": row.number, "code": row.code, "changes": changes}
-            )
-        elif row.kind == "changed":
-            lines.append(
-                _("Row %(row)d (%(code)s): %(changes)s")
-                % {"row": row.number, "code": row.code, "changes": changes}
-            )
-    return lines
+def read_round_sheet(uploaded_file) -> Sheet:
+    """The round's sheet of an uploaded .xlsx or .csv file (`read_sheet`'s checks)."""
+    return read_sheet(uploaded_file, ReviewResource.sheet_layout())

@@ -21,7 +21,6 @@ from klockaretorpet import permissions
 from klockaretorpet.concurrency import StaleObjectError
 from klockaretorpet.xlsx import FormulaSafeXLSX
 from plans.models import Activity, ActivityPlan, Indicator
-from plans.sheets import read_activity_sheet
 from strategies.models import Organisation
 
 from .forms import (
@@ -33,7 +32,7 @@ from .forms import (
 )
 from .models import ActivityReview, FollowUp, PlanVersion
 from .reports import followup_report_pdf, plan_report_pdf
-from .resources import export_round_workbook, import_round
+from .resources import export_round_workbook, import_round, read_round_sheet
 from .rounds import (
     UnreportedActivities,
     close_round,
@@ -386,5 +385,5 @@ def round_import(request, pk):
 
 
 def _import(follow_up, user, file_name: str, content: bytes, *, dry_run: bool):
-    dataset = read_activity_sheet(SimpleUploadedFile(file_name, content))
+    dataset = read_round_sheet(SimpleUploadedFile(file_name, content))
     return import_round(follow_up=follow_up, dataset=dataset, user=user, dry_run=dry_run)

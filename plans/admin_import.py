@@ -18,8 +18,7 @@ from klockaretorpet.uploads import SpreadsheetUploadValidator
 from klockaretorpet.xlsx import FormulaSafeXLSX
 from strategies.models import IntentDeclaration
 
-from .resources import describe_problems
-from .sheets import read_activity_sheet
+from .resources import ActivityResource, read_activity_sheet
 
 
 class ActivitySheet(FormulaSafeXLSX):
@@ -79,8 +78,44 @@ class ActivityImportMixin(ImportMixin):
         kwargs = super().get_import_data_kwargs(**kwargs)
         kwargs.pop("request", None)
         # The confirmed import re-reads the file: a row gone bad since the preview must still
-        # stop the whole import.
-        return {**kwargs, "use_transactions": True, "rollback_on_validation_errors": True}
+        # stop the whole import. The rows keep their activities, so that the preview names a new
+        # one by the code it will get.
+        return {
+            **kwargs,
+            "use_transactions": True,
+            "rollback_on_validation_errors": True,
+            "retain_instance_in_row_result": True,
+        }
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None) or {}
+        result, form = context.get("result"), context.get("form")
+        if result is not None and not result.base_errors and form is not None:
+            self._note_what_the_preview_read(request, result, form.cleaned_data["declaration"])
+        return response
+
+    def _note_what_the_preview_read(self, request, result, declaration) -> None:
+        """Which sheet was read, and which activities the file leaves out (kept as they are)."""
+        resource = ActivityResource(declaration=declaration)
+        resource.sheet = getattr(result, "sheet", None)
+        sheet_name = getattr(resource.sheet, "sheet_name", "")
+        if sheet_name:
+            messages.info(
+                request,
+                _("The sheet “%(sheet)s” was read: it has the columns of an activity sheet.")
+                % {"sheet": sheet_name},
+            )
+        absent = resource.absent([])
+        if absent:
+            messages.warning(
+                request,
+                _(
+                    "In the plan but not in the file (they are kept as they are; an import "
+                    "deletes nothing): %(activities)s"
+                )
+                % {"activities": "; ".join(absent)},
+            )
 
     def add_data_read_fail_error_to_form(self, form, e):
         if isinstance(e, ValidationError):
@@ -95,8 +130,9 @@ class ActivityImportMixin(ImportMixin):
 
     def process_result(self, result, request):
         if result.has_errors() or result.has_validation_errors() or result.base_errors:
-            resource = self.get_import_resource_classes(request)[0]()
-            for problem in describe_problems(result, resource):
+            resource = ActivityResource()
+            resource.sheet = getattr(result, "sheet", None)
+            for problem in resource.describe_problems(result):
                 messages.error(request, problem)
             messages.error(request, _("Nothing was imported."))
             return HttpResponseRedirect(request.path.replace("process_import/", "import/"))

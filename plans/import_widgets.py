@@ -13,20 +13,23 @@ from django.db import models
 from django.utils.translation import gettext as _
 from import_export import widgets
 
+from klockaretorpet.plain_text import normalise_text
+
 LIST_SPLIT = re.compile(r"\s*;\s*")
 MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})(?:-(\d{1,2}))?(?:[ T].*)?\s*$")
 STRATEGY_NUMBER = re.compile(r"^\s*(\d+)\.(\d+)\b\s*(.*)$")
 
 
-def _norm(value) -> str:
+def normalise_name(value) -> str:
     return " ".join(str(value).split()).casefold()
 
 
 class TextWidget(widgets.CharWidget):
-    """Empty cells become empty text, never None (the model's text fields are NOT NULL)."""
+    """Text as every write path stores it (`normalise_text`); empty cells become empty text,
+    never None (the model's text fields are NOT NULL)."""
 
     def clean(self, value, row=None, **kwargs):
-        return "" if value is None else str(value).strip()
+        return normalise_text(value)
 
 
 class ChoiceLabelWidget(widgets.Widget):
@@ -37,14 +40,14 @@ class ChoiceLabelWidget(widgets.Widget):
         self.blank = blank
         self.lookup: dict[str, str] = {}
         for choice in choices:
-            self.lookup[_norm(choice.value)] = choice.value
+            self.lookup[normalise_name(choice.value)] = choice.value
         self.short_labels = short_labels or {}
         super().__init__()
 
     def _labels(self) -> dict[str, str]:
         # Labels are looked up per call: they are lazy translations.
-        labels = {_norm(choice.label): choice.value for choice in self.choices}
-        labels.update({_norm(label): value for value, label in self.short_labels.items()})
+        labels = {normalise_name(choice.label): choice.value for choice in self.choices}
+        labels.update({normalise_name(label): value for value, label in self.short_labels.items()})
         return {**labels, **self.lookup}
 
     def clean(self, value, row=None, **kwargs):
@@ -52,7 +55,7 @@ class ChoiceLabelWidget(widgets.Widget):
             if self.blank:
                 return ""
             raise ValueError(_("A value is required."))
-        found = self._labels().get(_norm(value))
+        found = self._labels().get(normalise_name(value))
         if found is None:
             allowed = "; ".join(str(choice.label) for choice in self.choices)
             raise ValueError(
@@ -99,7 +102,7 @@ class CachedLookupWidget(widgets.Widget):
         widgets.Widget.__init__(self)
 
     def find(self, value):
-        found = self.names.get(_norm(value))
+        found = self.names.get(normalise_name(value))
         if found is None:
             raise ValueError(
                 _("Unknown %(kind)s “%(value)s”. Known: %(known)s.")
@@ -134,7 +137,11 @@ class CachedManyWidget(CachedLookupWidget, widgets.ManyToManyWidget):
 
 
 class StrategyWidget(CachedLookupWidget):
-    """A strategy by its number (“1.2”), number and title, or title alone."""
+    """A strategy by its number (“1.2”), number and title, or title alone.
+
+    A number with a title must match both: “1.3 Navestad grönska” pasted from another district's
+    plan is not this declaration's 1.3 just because the numbers agree.
+    """
 
     def __init__(self, *, strategies, **kwargs):
         self.by_number = {strategy.number: strategy for strategy in strategies}
@@ -145,6 +152,22 @@ class StrategyWidget(CachedLookupWidget):
             raise ValueError(_("A strategy is required."))
         text = str(value).strip()
         match = STRATEGY_NUMBER.match(text)
-        if match and f"{match[1]}.{match[2]}" in self.by_number:
-            return self.by_number[f"{match[1]}.{match[2]}"]
-        return self.find(text)
+        strategy = self.by_number.get(f"{match[1]}.{match[2]}") if match else None
+        if strategy is None:
+            return self.find(text)
+        title = match[3].strip()
+        if title and normalise_name(title) != normalise_name(strategy.title):
+            raise ValueError(
+                _(
+                    "“%(value)s” does not match this declaration's strategy %(number)s, "
+                    "“%(title)s”: the number and the title must both be this declaration's. "
+                    "Known: %(known)s."
+                )
+                % {
+                    "value": text,
+                    "number": strategy.number,
+                    "title": strategy.title,
+                    "known": "; ".join(self.known),
+                }
+            )
+        return strategy

@@ -294,18 +294,76 @@ class ActivityCodeSequence(models.Model):
         # yet, and an import writes codes of its own without passing through here. Every
         # writer of the plan's codes takes the plan's lock first.
         ActivityPlan.objects.lock(plan.pk)
-        prefix = strategy.number
-        sequence, _created = cls.objects.select_for_update().get_or_create(plan=plan, prefix=prefix)
-        # Codes can also arrive from fixtures or imports without passing through here.
-        highest_in_use = (
-            Activity.objects.filter(plan=plan, code_prefix=prefix).aggregate(
-                highest=models.Max("code_serial")
-            )["highest"]
-            or 0
+        drawer = CodeDrawer(plan, prefixes=[strategy.number])
+        code = drawer.draw(strategy.number)
+        drawer.save()
+        return code
+
+
+class CodeDrawer:
+    """Hands out a plan's next reference codes for many new activities at once: reads the last
+    serial of every prefix in two queries, draws in memory and records the serials in `save()`.
+
+    The caller holds the plan's lock (`ActivityPlan.objects.lock`) from before the drawer reads
+    until the activities are written, or the codes are only a preview of what they would be.
+    """
+
+    def __init__(self, plan: ActivityPlan, *, prefixes=None, lock: bool = True):
+        self.plan = plan
+        sequences = ActivityCodeSequence.objects.filter(plan=plan)
+        if lock:
+            sequences = sequences.select_for_update()
+        in_use = Activity.objects.filter(plan=plan)
+        if prefixes is not None:
+            sequences = sequences.filter(prefix__in=prefixes)
+            in_use = in_use.filter(code_prefix__in=prefixes)
+        self._sequences = {sequence.prefix: sequence for sequence in sequences}
+        # Codes can also arrive from fixtures or imports without passing through a sequence.
+        highest = dict(
+            in_use.order_by()
+            .values("code_prefix")
+            .annotate(highest=models.Max("code_serial"))
+            .values_list("code_prefix", "highest")
         )
-        sequence.last_serial = max(sequence.last_serial, highest_in_use) + 1
-        sequence.save(update_fields=["last_serial"])
-        return f"{prefix}.{sequence.last_serial}"
+        self._last = {
+            prefix: max(
+                highest.get(prefix) or 0,
+                sequence.last_serial if (sequence := self._sequences.get(prefix)) else 0,
+            )
+            for prefix in {*highest, *self._sequences}
+        }
+        self._drawn: set[str] = set()
+
+    def draw(self, prefix: str) -> str:
+        serial = self._last.get(prefix, 0) + 1
+        self._last[prefix] = serial
+        self._drawn.add(prefix)
+        return f"{prefix}.{serial}"
+
+    def take(self, code: str) -> None:
+        """A code given in full (a re-imported activity): never hand it out again."""
+        match = REFERENCE_CODE_PATTERN.match(code or "")
+        if match:
+            prefix, serial = match["prefix"], int(match["serial"])
+            self._last[prefix] = max(self._last.get(prefix, 0), serial)
+            self._drawn.add(prefix)
+
+    def save(self) -> None:
+        changed, new = [], []
+        for prefix in self._drawn:
+            sequence = self._sequences.get(prefix)
+            if sequence is None:
+                new.append(
+                    ActivityCodeSequence(
+                        plan=self.plan, prefix=prefix, last_serial=self._last[prefix]
+                    )
+                )
+            elif sequence.last_serial != self._last[prefix]:
+                sequence.last_serial = self._last[prefix]
+                changed.append(sequence)
+        ActivityCodeSequence.objects.bulk_create(new)
+        ActivityCodeSequence.objects.bulk_update(changed, ["last_serial"])
+        self._drawn.clear()
 
 
 class Activity(VersionedModel):
@@ -431,10 +489,14 @@ class Activity(VersionedModel):
                 )
                 self.save(*args, **kwargs)
             return
+        self.split_code()
+        super().save(*args, **kwargs)
+
+    def split_code(self) -> None:
+        """Derive the sortable parts of the reference code (also for `bulk_create`)."""
         match = REFERENCE_CODE_PATTERN.match(self.reference_code)
         if match:
             self.code_prefix, self.code_serial = match["prefix"], int(match["serial"])
-        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("plans:activity-detail", kwargs={"pk": self.pk})

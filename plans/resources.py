@@ -1,27 +1,24 @@
 """The activity plan as a spreadsheet (django-import-export): one row per activity.
 
-The column layout is the exchange format partners edit in Excel; the import (a later step) reads
-the same columns back.
+The column layout is the exchange format partners edit in Excel; the import reads the same
+columns back through the sheet import engine (`klockaretorpet.sheet_import`), which this
+resource fills in with what is particular to activities: the lookups of names, the indicators
+cell, and new activities written together at the end with their codes drawn per file.
 """
 
 from __future__ import annotations
 
-import datetime
-from dataclasses import dataclass
-from typing import Any
-
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from import_export import fields, resources, widgets
+from import_export import fields, widgets
 from import_export.instance_loaders import CachedInstanceLoader
-from import_export.results import RowResult
 
-from klockaretorpet.concurrency import last_change
+from klockaretorpet.plain_text import normalise_text
+from klockaretorpet.sheet_import import ImportOutcome, SheetResource, run_import
+from klockaretorpet.sheet_reading import Sheet, read_sheet
 from strategies.models import (
     IntentDeclaration,
     Organisation,
@@ -39,24 +36,19 @@ from .import_widgets import (
     StrategyWidget,
     TextWidget,
 )
-from .import_widgets import _norm as normalise
+from .import_widgets import normalise_name as normalise
 from .models import (
     ACTIVITY_TYPE_SHORT_LABELS,
     Activity,
     ActivityPlan,
     ActivityStatus,
     ActivityType,
+    CodeDrawer,
     Indicator,
 )
+from .services import NewActivity, create_activities
 
 LIST_SEPARATOR = "; "
-
-
-@dataclass(frozen=True)
-class CellChange:
-    column: str
-    before: str
-    after: str
 
 
 class IndicatorsField(fields.Field):
@@ -79,7 +71,7 @@ def column(name: str, label, *, readonly: bool = False) -> fields.Field:
     return fields.Field(attribute=name, column_name=label, readonly=readonly, widget=TextWidget())
 
 
-class ActivityResource(resources.ModelResource):
+class ActivityResource(SheetResource):
     reference_code = column("reference_code", _("Reference code"))
     goal = column("goal", _("Goal"), readonly=True)
     strategy = column("strategy", _("Strategy"))
@@ -101,6 +93,10 @@ class ActivityResource(resources.ModelResource):
     last_changed_by = column("last_changed_by", _("Changed by"), readonly=True)
 
     MONTH_COLUMNS = ("planned_start", "planned_end")
+    REQUIRED_COLUMNS = ("reference_code", "strategy", "title")
+    # A new row has no code until it is imported, so nothing else tells a second import of
+    # the same file from new activities.
+    REFUSE_EVERY_STALE_ROW = True
 
     class Meta:
         model = Activity
@@ -127,31 +123,16 @@ class ActivityResource(resources.ModelResource):
         )
         import_id_fields = ("reference_code",)
         instance_loader_class = CachedInstanceLoader
-        # The library's diff deep-copies every activity (dropping its prefetched relations, so
-        # each copy re-queries them) and renders every cell twice; the resource keeps its own
-        # cell-level diff instead (`_cells_before` / `skip_row` / `after_import_row`).
-        skip_diff = True
-        skip_unchanged = True
-        report_skipped = True
-        clean_model_instances = True
-        use_transactions = True
-
-    # Columns an import cannot do without.
-    REQUIRED_COLUMNS = ("reference_code", "strategy", "title")
 
     def __init__(self, *, declaration: IntentDeclaration | None = None, user=None, **kwargs):
         super().__init__(**kwargs)
-        # Headers in the language of this request, translated once: a lazy column name would
-        # be translated again at every comparison with a row's keys.
-        for field in self.fields.values():
-            field.column_name = str(field.column_name)
         self.declaration = declaration
         self.user = user
         self.plan = None
-        # (cells before, cells after) of the row being imported, for its diff.
-        self._row_cells = None
-        self._repeated_codes: dict[int, int] = {}
         self._export_getters: dict[tuple, list] = {}
+        self._codes: CodeDrawer | None = None
+        self._new: list[NewActivity] = []
+        self._dry_run = True
         if declaration is not None:
             self.plan = ActivityPlan.objects.filter(declaration=declaration).current()
             self._bind_widgets(declaration)
@@ -200,20 +181,79 @@ class ActivityResource(resources.ModelResource):
         set_widget("planned_start").widget = MonthWidget()
         set_widget("planned_end").widget = MonthWidget()
 
-    # --- import hooks ---------------------------------------------------------------------
+    # --- the engine's hooks ------------------------------------------------------------------
 
-    def import_data_inner(
-        self, dataset, dry_run, raise_errors, using_transactions, collect_failed_rows, **kwargs
-    ):
-        if self.plan is not None and using_transactions and not dry_run:
-            # Inside the import's transaction and before its rows are read: an import, or an
-            # activity added meanwhile, runs wholly before or after this one, and this one
-            # matches its rows against what that one wrote. A preview writes nothing to keep,
-            # so it waits only where it draws a code for a new row.
+    def check_target(self) -> None:
+        if self.plan is None:
+            raise ValueError(_("The declaration has no activity plan to import into."))
+
+    def prepare(self, *, dry_run: bool, using_transactions: bool) -> None:
+        self._dry_run = dry_run
+        self._new = []
+        if using_transactions and not dry_run:
+            # Before the rows are read: an import, or an activity added meanwhile, runs wholly
+            # before or after this one, and this one matches its rows against what that one
+            # wrote. A preview writes nothing to keep and takes no lock: its new codes show
+            # what they would be now.
             ActivityPlan.objects.lock(self.plan.pk)
-        return super().import_data_inner(
-            dataset, dry_run, raise_errors, using_transactions, collect_failed_rows, **kwargs
+        self._codes = CodeDrawer(self.plan, lock=using_transactions and not dry_run)
+        key = self.column_name("reference_code")
+        for code in self.sheet[key] if key in (self.sheet.headers or []) else ():
+            # A code the file gives a new row is never drawn for another.
+            self._codes.take(str(code or "").strip())
+
+    def repeated_message(self, key: str, earlier_row: int) -> str:
+        return _(
+            "Another activity in this plan already has this reference code: %(code)s is on "
+            "row %(row)d too."
+        ) % {"code": key, "row": earlier_row}
+
+    def changed_at(self, instance: Activity):
+        return instance.updated_at
+
+    def stale_message(self, instance: Activity, *, who, when) -> str:
+        return _(
+            "Activity %(code)s was changed by %(who)s at %(time)s on %(date)s, after the file "
+            "was exported. Export the plan again and make your changes in the new file."
+        ) % {
+            "code": instance.reference_code,
+            "who": who,
+            "time": date_format(when, "H:i"),
+            "date": date_format(when, "j F Y"),
+        }
+
+    def undated_message(self, instance: Activity, *, who, when) -> str:
+        return _(
+            "Activity %(code)s was changed by %(who)s at %(time)s on %(date)s, and the file "
+            "does not show when it was exported: the column “%(column)s” is missing or empty "
+            "and the file has no creation date. Export the plan again and make your changes in "
+            "the new file, keeping that column."
+        ) % {
+            "code": instance.reference_code,
+            "who": who,
+            "time": date_format(when, "H:i"),
+            "date": date_format(when, "j F Y"),
+            "column": self.column_name("last_changed"),
+        }
+
+    def expected_keys(self) -> dict[str, str]:
+        return dict(
+            Activity.objects.filter(plan=self.plan)
+            .in_code_order()
+            .values_list("reference_code", "title")
         )
+
+    def title_of(self, instance: Activity) -> str:
+        return instance.title
+
+    def describe_new_row(self, row, changes: str) -> str:
+        return _("Row %(row)d: new activity %(code)s “%(title)s”") % {
+            "row": row.number,
+            "code": row.key,
+            "title": row.title,
+        }
+
+    # --- import hooks ---------------------------------------------------------------------
 
     def get_import_fields(self):
         # Derived columns (målbild, indicators, last changed) are shown, never imported, and so
@@ -232,97 +272,6 @@ class ActivityResource(resources.ModelResource):
 
     def init_instance(self, row=None):
         return Activity(plan=self.plan)
-
-    def before_import(self, dataset, **kwargs):
-        if self.plan is None:
-            raise ValueError(_("The declaration has no activity plan to import into."))
-        headers = [
-            str(header).strip() if header is not None else "" for header in dataset.headers or []
-        ]
-        dataset.headers = headers
-        expected = [str(self.fields[name].column_name) for name in self._meta.export_order]
-        missing = [
-            str(self.fields[name].column_name)
-            for name in self.REQUIRED_COLUMNS
-            if str(self.fields[name].column_name) not in headers
-        ]
-        if missing:
-            raise ValueError(
-                _(
-                    "The file lacks the column(s) %(missing)s. The expected columns are: "
-                    "%(expected)s."
-                )
-                % {
-                    "missing": ", ".join(f"”{name}”" for name in missing),
-                    "expected": "; ".join(expected),
-                }
-            )
-        limit = getattr(settings, "IMPORT_MAX_ROWS", 20_000)
-        if len(dataset) > limit:
-            raise ValueError(
-                _("The file has %(rows)d rows; at most %(limit)d can be imported at once.")
-                % {"rows": len(dataset), "limit": limit}
-            )
-        if not len(dataset):
-            raise ValueError(_("The sheet has no rows below the header row."))
-        self._repeated_codes = self._repeated_codes_of(dataset)
-
-    def _repeated_codes_of(self, dataset) -> dict[int, int]:
-        """{row number: the earlier row with the same code}. Two rows with one code would both
-        change the same activity, the second silently undoing the first; checked for the file
-        at once, so that no row needs a uniqueness query of its own."""
-        header = str(self.fields["reference_code"].column_name)
-        first_row: dict[str, int] = {}
-        repeated = {}
-        for number, code in enumerate(dataset[header], start=1):
-            code = "" if code is None else str(code).strip()
-            if not code:
-                continue
-            if code in first_row:
-                repeated[number] = first_row[code]
-            else:
-                first_row[code] = number
-        return repeated
-
-    def after_init_instance(self, instance, new, row, **kwargs):
-        self._row_cells = None
-        earlier = self._repeated_codes.get(kwargs.get("row_number"))
-        if earlier is not None:
-            raise ValidationError(
-                {
-                    "reference_code": _(
-                        "Another activity in this plan already has this reference code: "
-                        "%(code)s is on row %(row)d too."
-                    )
-                    % {
-                        "code": str(row[str(self.fields["reference_code"].column_name)]).strip(),
-                        "row": earlier + 1,
-                    }
-                }
-            )
-        if new:
-            return
-        exported = row.get(str(self.fields["last_changed"].column_name))
-        if isinstance(exported, datetime.datetime):
-            current = timezone.localtime(instance.updated_at).replace(tzinfo=None)
-            # Excel keeps milliseconds at best; a second's slack tells “same save” from “later”.
-            if current - exported > datetime.timedelta(seconds=1):
-                who, when = last_change(instance) or (_("someone else"), current)
-                raise ValidationError(
-                    _(
-                        "Activity %(code)s was changed by %(who)s at %(time)s on %(date)s, after "
-                        "the file was exported. Export the plan again and make your changes in "
-                        "the new file."
-                    )
-                    % {
-                        "code": instance.reference_code,
-                        "who": who,
-                        "time": date_format(when, "H:i"),
-                        "date": date_format(when, "j F Y"),
-                    }
-                )
-        # The activity's cells as the database has them, read before the row touches it.
-        instance._cells_before = self._cells(instance)
 
     def import_instance(self, instance, row, **kwargs):
         # The library reads many-to-many cells only when saving; they are read here with the
@@ -350,7 +299,7 @@ class ActivityResource(resources.ModelResource):
             if isinstance(field.widget, widgets.ManyToManyWidget)
         ]
 
-    def _cells(self, instance: Activity) -> dict[str, str]:
+    def row_cells(self, instance: Activity) -> dict[str, str]:
         """The import columns as the sheet shows them. Many-to-many cells come from the row
         when it has them (they are written only after the save)."""
         imported_m2m = getattr(instance, "_imported_m2m", {})
@@ -362,37 +311,16 @@ class ActivityResource(resources.ModelResource):
             elif instance.pk is None and isinstance(field.widget, widgets.ManyToManyWidget):
                 cells[name] = ""
             else:
-                cells[name] = field.export(instance)
+                cells[name] = normalise_text(field.export(instance))
         return cells
-
-    def skip_row(self, instance, original, row, import_validation_errors=None):
-        if import_validation_errors:
-            return False
-        before = getattr(instance, "_cells_before", None)
-        after = self._cells(instance)
-        self._row_cells = (before, after)
-        return before == after
-
-    def after_import_row(self, row, row_result, **kwargs):
-        """The preview's diff: what each changed cell was and becomes."""
-        if self._row_cells is None:
-            return
-        before, after = self._row_cells
-        self._row_cells = None
-        row_result.cell_changes = [
-            CellChange(column, before[column], value)
-            for column, value in after.items()
-            if before is not None and before[column] != value
-        ]
-        row_result.diff = [
-            format_html("<del>{}</del> <ins>{}</ins>", before[column], value)
-            if before is not None and before[column] != value
-            else value
-            for column, value in after.items()
-        ]
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         errors = dict(import_validation_errors or {})
+        if instance.pk is not None:
+            try:
+                self.refuse_stale(instance, self._row)
+            except ValidationError as error:
+                errors = error.update_error_dict(errors)
         # The widgets hand over objects they looked up themselves and the plan is the
         # resource's own, so Django's per-row "does this foreign key exist" queries would only
         # repeat that work.
@@ -400,7 +328,7 @@ class ActivityResource(resources.ModelResource):
             errors.setdefault(name, [])
         try:
             # Uniqueness needs no query per row: a row's code is the key it was matched on, and
-            # `before_import` refuses a file that repeats a code. The date check constraint is
+            # the engine refuses a file that repeats a code. The date check constraint is
             # `Activity.clean`'s too; the database still enforces both when saving.
             instance.full_clean(
                 exclude=errors.keys(), validate_unique=False, validate_constraints=False
@@ -416,10 +344,25 @@ class ActivityResource(resources.ModelResource):
             raise ValidationError(errors)
 
     def save_instance(self, instance, is_create, row, **kwargs):
-        if self._is_dry_run(kwargs) and not is_create:
+        if instance.pk is None:
+            # New activities get their codes now (the preview shows them) and are written
+            # together once every row is valid (`after_import`).
+            if instance.reference_code:
+                self._codes.take(instance.reference_code)
+            else:
+                instance.reference_code = self._codes.draw(instance.strategy.number)
+            if not self._dry_run:
+                self._new.append(
+                    NewActivity(
+                        activity=instance,
+                        links=dict(instance._imported_m2m),
+                        indicators=instance._indicator_writes[0],
+                    )
+                )
+            return
+        if self._dry_run:
             # A changed row in the preview is validated in full already; saving it only to
-            # roll the save back would cost a write and a history record per row. New rows are
-            # saved (and rolled back) so that the preview shows the codes they will get.
+            # roll the save back would cost a write and a history record per row.
             return
         super().save_instance(instance, is_create, row, **kwargs)
 
@@ -451,6 +394,12 @@ class ActivityResource(resources.ModelResource):
         for indicator in to_delete:
             indicator._history_user = self.user
             indicator.delete()
+
+    def after_import(self, dataset, result, **kwargs):
+        if self._dry_run or result.has_errors() or result.has_validation_errors():
+            return
+        create_activities(new=self._new, user=self.user)
+        self._codes.save()
 
     def _indicator_writes(self, instance: Activity) -> tuple[list[Indicator], list[Indicator]]:
         """(indicators to save, indicators to delete) for the row's indicators cell, each
@@ -644,18 +593,6 @@ def export_file_name(declaration_slug: str, today) -> str:
     return f"aktiviteter-{declaration_slug}-{today.isoformat()}.xlsx"
 
 
-@dataclass
-class ImportOutcome:
-    result: Any
-    problems: list[str]
-    counts: dict[str, int]
-    changes: list[str]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
 def import_activities(
     *, declaration: IntentDeclaration, dataset, user, dry_run: bool
 ) -> ImportOutcome:
@@ -664,84 +601,11 @@ def import_activities(
     With `dry_run` nothing is written (the preview). Otherwise the rows are written in one
     transaction, and only if every row is valid.
     """
-    resource = ActivityResource(declaration=declaration, user=user)
-    result = resource.import_data(
-        dataset,
-        dry_run=dry_run,
-        use_transactions=True,
-        rollback_on_validation_errors=True,
-        retain_instance_in_row_result=True,
-        user=user,
-    )
-    return ImportOutcome(
-        result,
-        describe_problems(result, resource),
-        count_rows(result),
-        describe_changes(result, resource),
+    return run_import(
+        ActivityResource(declaration=declaration, user=user), dataset, dry_run=dry_run
     )
 
 
-def describe_changes(result, resource: ActivityResource) -> list[str]:
-    """“Rad 4 (1.1.1): Aktivitet: ”gammal” → ”ny”” for every new or changed row."""
-    lines = []
-    for number, row in enumerate(result.rows, start=1):
-        if row.import_type == RowResult.IMPORT_TYPE_NEW and row.instance is not None:
-            lines.append(
-                _("Row %(row)d: new activity %(code)s “%(title)s”")
-                % {
-                    "row": number + 1,
-                    "code": row.instance.reference_code,
-                    "title": row.instance.title,
-                }
-            )
-        elif row.import_type == RowResult.IMPORT_TYPE_UPDATE:
-            changes = [
-                f"{change.column}: ”{change.before}” → ”{change.after}”"
-                for change in getattr(row, "cell_changes", [])
-            ]
-            lines.append(
-                _("Row %(row)d (%(code)s): %(changes)s")
-                % {
-                    "row": number + 1,
-                    "code": row.instance.reference_code,
-                    "changes": "; ".join(changes),
-                }
-            )
-    return lines
-
-
-def count_rows(result) -> dict[str, int]:
-    totals = result.totals
-    return {
-        "new": totals.get(RowResult.IMPORT_TYPE_NEW, 0),
-        "changed": totals.get(RowResult.IMPORT_TYPE_UPDATE, 0),
-        "unchanged": totals.get(RowResult.IMPORT_TYPE_SKIP, 0),
-        "invalid": totals.get(RowResult.IMPORT_TYPE_INVALID, 0)
-        + totals.get(RowResult.IMPORT_TYPE_ERROR, 0),
-    }
-
-
-def describe_problems(result, resource: ActivityResource) -> list[str]:
-    """Every problem of the file, each naming the sheet row and the column, in Swedish."""
-    columns = {field.attribute: str(field.column_name) for field in resource.fields.values()}
-    problems = [_("The file: %(error)s") % {"error": error.error} for error in result.base_errors]
-    if problems:
-        # A file with wrong columns makes every row wrong too; the file's problem is the news.
-        return problems
-    for number, errors in result.row_errors():
-        for error in errors:
-            problems.append(_("Row %(row)d: %(error)s") % {"row": number + 1, "error": error.error})
-    for invalid in result.invalid_rows:
-        for field, messages in invalid.error_dict.items():
-            for message in messages:
-                if field in columns:
-                    problems.append(
-                        _("Row %(row)d, column “%(column)s”: %(message)s")
-                        % {"row": invalid.number + 1, "column": columns[field], "message": message}
-                    )
-                else:
-                    problems.append(
-                        _("Row %(row)d: %(message)s")
-                        % {"row": invalid.number + 1, "message": message}
-                    )
-    return problems
+def read_activity_sheet(uploaded_file) -> Sheet:
+    """The activity sheet of an uploaded .xlsx or .csv file (`read_sheet`'s checks)."""
+    return read_sheet(uploaded_file, ActivityResource.sheet_layout())

@@ -13,10 +13,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from followup.models import ActivityReview, Assessment, FollowUp, IndicatorValue
-from followup.resources import ReviewResource, export_round_workbook, import_round
+from followup.resources import ReviewResource, export_round_workbook, import_round, read_round_sheet
 from followup.rounds import close_round, save_review
 from plans.models import Activity, ActivityStatus
-from plans.sheets import read_activity_sheet
 from strategies.models import IntentDeclaration, Membership, Organisation
 from tests.factories import ActivityFactory, IndicatorFactory, OrganisationFactory
 
@@ -123,7 +122,7 @@ def as_upload(workbook, name="uppfoljning.xlsx"):
 
 
 def run_import(follow_up, workbook, user, *, dry_run=False):
-    dataset = read_activity_sheet(as_upload(workbook))
+    dataset = read_round_sheet(as_upload(workbook))
     return import_round(follow_up=follow_up, dataset=dataset, user=user, dry_run=dry_run)
 
 
@@ -486,7 +485,7 @@ def test_a_semicolon_csv_saved_by_excel_imports(follow_up, admin):
     upload = SimpleUploadedFile("uppfoljning.csv", "\r\n".join(lines).encode("utf-8-sig"))
 
     outcome = import_round(
-        follow_up=follow_up, dataset=read_activity_sheet(upload), user=admin, dry_run=False
+        follow_up=follow_up, dataset=read_round_sheet(upload), user=admin, dry_run=False
     )
 
     assert outcome.ok, outcome.problems

@@ -97,7 +97,10 @@ def test_rows_gone_bad_between_preview_and_confirm_stop_everything(admin_client,
 
     assert done.status_code == 302
     notes = [str(message) for message in get_messages(done.wsgi_request)]
-    assert any(re.search(r"Rad \d+: Aktivitet 1\.1\.1 har ändrats av", note) for note in notes)
+    assert any(
+        re.search(r"Rad \d+, kolumn ”Senast ändrad”: Aktivitet 1\.1\.1 har ändrats av", note)
+        for note in notes
+    )
     assert "Ingenting importerades." in notes
     assert Activity.objects.get(pk=activity.pk).title == "Ändrad under tiden"
 
@@ -126,7 +129,7 @@ def test_only_plan_admins_see_the_import_button_or_page(client, declaration, dja
 
 def test_unreadable_workbook_message_names_the_uploaded_file(admin_client, declaration):
     workbook = openpyxl.Workbook()
-    workbook.active["A1"] = "Referenskod"
+    workbook.active.append(["Referenskod", "Strategi", "Aktivitet"])
     workbook.active["A2"] = "=1+1"  # a formula never calculated
     response = preview(admin_client, declaration, workbook, name="min-plan.xlsx")
     page = response.content.decode()

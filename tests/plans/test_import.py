@@ -3,14 +3,14 @@ import io
 
 import openpyxl
 import pytest
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from plans.models import Activity, ActivityStatus, ActivityType
-from plans.resources import export_activities_workbook, import_activities
-from plans.sheets import read_activity_sheet
+from plans.resources import export_activities_workbook, import_activities, read_activity_sheet
 from strategies.models import Organisation
 from tests.factories import OrganisationFactory
 
@@ -154,11 +154,12 @@ def test_missing_column_names_what_is_expected(declaration, importer):
     sheet = workbook.active
     sheet.cell(1, columns(sheet)["Strategi"]).value = "Stratgi"
 
-    outcome = run_import(declaration, workbook, importer)
+    with pytest.raises(ValidationError) as refused:
+        run_import(declaration, workbook, importer)
 
-    assert not outcome.ok
-    assert "Filen saknar kolumnen/kolumnerna ”Strategi”" in outcome.problems[0]
-    assert "Referenskod; Målbild; Strategi; Aktivitet" in outcome.problems[0]
+    (message,) = refused.value.messages
+    assert "Filen ”aktiviteter.xlsx” saknar kolumnen/kolumnerna ”Strategi”" in message
+    assert "Referenskod; Målbild; Strategi; Aktivitet" in message
 
 
 def test_semicolon_csv_with_byte_order_mark_imports(declaration, importer):
@@ -191,6 +192,7 @@ def test_command_previews_then_imports_with_the_user(declaration, importer, tmp_
     assert Activity.objects.get(reference_code="1.1.1").title != "Via kommandot"
     with pytest.raises(CommandError, match="--user"):
         call_command("import_activities", str(path), "--declaration", "klockaretorpet")
+    importer.groups.add(Group.objects.get(name="Planadministratör"))
     call_command(
         "import_activities", str(path), "--declaration", "klockaretorpet", "--user", "importor"
     )
@@ -310,17 +312,22 @@ def test_wrong_columns_are_reported_once_for_the_file_not_per_row(declaration, i
     sheet = workbook.active
     sheet.cell(1, columns(sheet)["Strategi"]).value = "Stratgi"
 
-    outcome = run_import(declaration, workbook, importer)
+    with pytest.raises(ValidationError) as refused:
+        run_import(declaration, workbook, importer)
 
-    assert len(outcome.problems) == 1
+    assert len(refused.value.messages) == 1
 
 
 def test_more_rows_than_the_limit_are_refused(declaration, importer, settings):
     settings.IMPORT_MAX_ROWS = 3
 
-    outcome = run_import(declaration, exported_sheet(declaration), importer)
+    with pytest.raises(ValidationError) as refused:
+        run_import(declaration, exported_sheet(declaration), importer)
 
-    assert outcome.problems == ["Filen: Filen har 5 rader; högst 3 kan importeras på en gång."]
+    assert refused.value.messages == [
+        "Filen ”aktiviteter.xlsx” har fler än 3 rader; högst 3 kan importeras på en gång. "
+        "Dela upp den i flera filer."
+    ]
 
 
 def test_a_csv_with_nul_bytes_is_refused_before_anything_is_read(declaration):

@@ -6,8 +6,9 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from followup.management.commands.export_followup import find_round
-from followup.resources import import_round
-from plans.sheets import read_activity_sheet
+from followup.resources import import_round, read_round_sheet
+from klockaretorpet import permissions
+from plans.management.sheet_reporting import report_outcome
 
 
 class Command(BaseCommand):
@@ -34,6 +35,16 @@ class Command(BaseCommand):
             importer = get_user_model().objects.filter(username=user).first()
             if importer is None:
                 raise CommandError(f"Användaren ”{user}” finns inte.")
+            # As in the portal: plan administrators, and editors for their organisation's
+            # activities (checked row by row); checked before the file is read.
+            if not importer.is_active or permissions.role_of(importer) not in (
+                permissions.Role.PLAN_ADMIN,
+                permissions.Role.EDITOR,
+            ):
+                raise CommandError(
+                    f"Användaren ”{user}” får inte importera rapporter: bara "
+                    "planadministratörer och redaktörer får det."
+                )
         elif not dry_run:
             raise CommandError("Ange --user: ändringshistoriken ska visa vem som importerade.")
         path = Path(file)
@@ -41,7 +52,7 @@ class Command(BaseCommand):
             raise CommandError(f"Filen ”{file}” finns inte.")
         with path.open("rb") as handle:
             try:
-                dataset = read_activity_sheet(File(handle, name=path.name))
+                dataset = read_round_sheet(File(handle, name=path.name))
             except ValidationError as error:
                 raise CommandError(" ".join(error.messages)) from None
         outcome = import_round(follow_up=follow_up, dataset=dataset, user=importer, dry_run=dry_run)
@@ -50,11 +61,4 @@ class Command(BaseCommand):
             f"{counts['new']} nya, {counts['changed']} ändrade, {counts['unchanged']} "
             f"oförändrade, {counts['unreported']} ej rapporterade, {counts['invalid']} med fel"
         )
-        if not outcome.ok:
-            for problem in outcome.problems:
-                self.stderr.write(problem)
-            raise CommandError(f"Inget importerades ({summary}).")
-        for change in outcome.changes:
-            self.stdout.write(change)
-        verb = "Skulle importeras" if dry_run else "Importerat"
-        self.stdout.write(f"{verb}: {summary}.")
+        report_outcome(self, outcome, summary=summary, dry_run=dry_run, whole="uppföljningen")

@@ -5,8 +5,9 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
-from plans.resources import import_activities
-from plans.sheets import read_activity_sheet
+from klockaretorpet import permissions
+from plans.management.sheet_reporting import report_outcome
+from plans.resources import import_activities, read_activity_sheet
 from strategies.models import IntentDeclaration
 
 
@@ -21,7 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--declaration", required=True, help="The declaration's slug.")
         parser.add_argument("--dry-run", action="store_true", help="Preview; write nothing.")
         parser.add_argument(
-            "--user", help="User name the change history records (required unless --dry-run)."
+            "--user",
+            help="User name the change history records (required unless --dry-run); a plan "
+            "administrator, as in the admin.",
         )
 
     def handle(self, *args, file, declaration, dry_run, user, **options):
@@ -34,6 +37,12 @@ class Command(BaseCommand):
             importer = get_user_model().objects.filter(username=user).first()
             if importer is None:
                 raise CommandError(f"Användaren ”{user}” finns inte.")
+            # The same rule as the admin's import, checked before the file is read.
+            if not (importer.is_active and permissions.can_import(importer)):
+                raise CommandError(
+                    f"Användaren ”{user}” får inte importera aktiviteter: bara "
+                    "planadministratörer får det."
+                )
         elif not dry_run:
             raise CommandError("Ange --user: ändringshistoriken ska visa vem som importerade.")
         path = Path(file)
@@ -52,11 +61,4 @@ class Command(BaseCommand):
             f"{counts['new']} nya, {counts['changed']} ändrade, {counts['unchanged']} "
             f"oförändrade, {counts['invalid']} med fel"
         )
-        if not outcome.ok:
-            for problem in outcome.problems:
-                self.stderr.write(problem)
-            raise CommandError(f"Inget importerades ({summary}).")
-        for change in outcome.changes:
-            self.stdout.write(change)
-        verb = "Skulle importeras" if dry_run else "Importerat"
-        self.stdout.write(f"{verb}: {summary}.")
+        report_outcome(self, outcome, summary=summary, dry_run=dry_run, whole="planen")
