@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,10 +75,15 @@ from strategies.models import ProgrammeGoal, SuccessFactor  # noqa: E402
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MEGABYTE = 1024 * 1024
 
-# The issue's targets for the portal's implementation.
+# The issues' targets for the portal's implementation.
 EXPORT_SECONDS = 2.5
 IMPORT_RATIO = 0.6
 PEAK_MB = 400
+# A file of new rows only (issue 12): preview and confirmed import against the naive resource.
+NEW_ROWS = 5000
+NEW_ROWS_RATIO = 0.5
+# Reading any file the upload limit accepts, hostile ones included (issue 12).
+READ_GROWTH_MB = 150
 # Lookups a whole file needs: strategies, organisations, the two reference lists, the rows.
 MAX_LOOKUPS = 20
 
@@ -412,11 +418,256 @@ def print_repeated(rows: int, figures: dict) -> None:
             print(f"    {count:>6}  {PLACEHOLDERS.sub('(…)', ' '.join(sql.split()))[:160]}")
 
 
+# --- a file of new rows ---------------------------------------------------------------------
+
+
+def new_rows_workbook(exported: bytes, headers: dict[str, str], rows: int) -> bytes:
+    """The exported rows as new activities: no reference code, no “last changed”, a new title;
+    repeated to `rows` rows."""
+    source = openpyxl.load_workbook(io.BytesIO(exported), read_only=True)
+    header_row, *body = list(source.active.values)
+    source.close()
+    code = header_row.index(headers["reference_code"])
+    title = header_row.index(headers["title"])
+    changed = header_row.index(headers["last_changed"])
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("Aktiviteter")
+    sheet.append(header_row)
+    for index in range(rows):
+        values = list(body[index % len(body)])
+        values[code] = None
+        values[changed] = None
+        values[title] = f"Ny aktivitet {index + 1}"
+        sheet.append(values)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def run_new_rows(scenario: Scenario, headers: dict[str, str], exported: bytes, rows: int) -> None:
+    plan, user, declaration = scenario.plan, scenario.user, scenario.plan.declaration
+    upload = new_rows_workbook(exported, headers, rows)
+    NaiveResource = naive_resource_class({name: headers[name] for name in COLUMNS})
+    HistoricalActivity = Activity.history.model
+    # Activities above this id are the ones an import of the file added.
+    first_new = [Activity.objects.order_by("-pk").values_list("pk", flat=True).first() or 0]
+
+    def fresh_plan():
+        """Remove what a confirmed import of new rows added, so that both start alike."""
+        added = Activity.objects.filter(plan=plan, pk__gt=first_new[0])
+        HistoricalActivity.objects.filter(id__in=added.values("pk")).delete()
+        Indicator.history.model.objects.filter(activity_id__in=added.values("pk")).delete()
+        Indicator.objects.filter(activity__in=added).delete()
+        for model_field in Activity._meta.many_to_many:
+            model_field.remote_field.through.objects.filter(activity__in=added).delete()
+        added.delete()
+
+    def portal(dry_run):
+        dataset = read_activity_sheet(SimpleUploadedFile("nya.xlsx", upload, XLSX_TYPE))
+        return import_activities(
+            declaration=declaration, dataset=dataset, user=user, dry_run=dry_run
+        )
+
+    def naive(dry_run):
+        dataset = tablib.Dataset().load(upload, format="xlsx")
+        return NaiveResource(user=user, plan=plan).import_data(
+            dataset, dry_run=dry_run, use_transactions=True
+        )
+
+    done = {}
+
+    def keep(key):
+        def after(result):
+            if hasattr(result, "counts"):
+                done[key] = (result.counts, result.problems[:2])
+            else:
+                failed = result.has_errors() or result.has_validation_errors()
+                done[key] = ({k: n for k, n in result.totals.items() if n}, failed)
+            added = HistoricalActivity.objects.filter(id__gt=first_new[0])
+            done[key + " history"] = (
+                Activity.objects.filter(pk__gt=first_new[0]).count(),
+                added.count(),
+            )
+
+        return after
+
+    fresh_plan()
+    figures = {}
+    for operation, dry_run in (("preview", True), ("confirmed import", False)):
+        for impl, function in (("portal", portal), ("naive", naive)):
+            figures[operation, impl] = measure(
+                lambda function=function, dry_run=dry_run: function(dry_run),
+                prepare=fresh_plan,
+                after=keep(f"{operation} {impl}"),
+            )
+    fresh_plan()
+
+    print(
+        f"\n## A file of {rows:,} new rows ({len(upload) / 1024:.0f} kB; the plan has "
+        f"{len(scenario.snapshot):,} activities)\n"
+    )
+    print(
+        f"| {'operation':<16} | {'impl':<6} | {'seconds':>7} | {'ms/row':>6} | {'queries':>7} | "
+        f"{'+MB':>5} | {'portal ÷ naive':>14} | target |"
+    )
+    print(f"|{'-' * 18}|{'-' * 8}|{'-' * 9}|{'-' * 8}|{'-' * 9}|{'-' * 7}|{'-' * 16}|{'-' * 8}|")
+    for operation in ("preview", "confirmed import"):
+        ours, theirs = figures[operation, "portal"], figures[operation, "naive"]
+        share = ours.seconds / theirs.seconds
+        for impl, item in (("portal", ours), ("naive", theirs)):
+            shown = f"{share:.2f}" if impl == "portal" else ""
+            verdict_text = (
+                f"≤ {NEW_ROWS_RATIO}× {verdict(share <= NEW_ROWS_RATIO)}"
+                if impl == "portal"
+                else ""
+            )
+            print(
+                f"| {operation if impl == 'portal' else '':<16} | {impl:<6} | "
+                f"{item.seconds:>7.2f} | {item.seconds * 1000 / rows:>6.2f} | {item.queries:>7} | "
+                f"{mb(item.growth_mb):>5} | {shown:>14} | {verdict_text} |"
+            )
+    print()
+    for key in (
+        "preview portal",
+        "confirmed import portal",
+        "preview naive",
+        "confirmed import naive",
+    ):
+        print(f"- {key}: {done[key]}")
+    created, records = done["confirmed import portal history"]
+    print(
+        f"- history records written by the portal's confirmed import: {records:,} for "
+        f"{created:,} new activities: {verdict(records == created == rows)}"
+    )
+    created, records = done["confirmed import naive history"]
+    print(
+        f"- history records written by the naive confirmed import: {records:,} for "
+        f"{created:,} new activities"
+    )
+
+
+# --- hostile files ---------------------------------------------------------------------------
+
+
+def heading_row(headers: list[str]) -> str:
+    return (
+        '<row r="1">'
+        + "".join(
+            f'<c r="{openpyxl.utils.get_column_letter(i)}1" t="inlineStr"><is><t>{h}</t></is></c>'
+            for i, h in enumerate(headers, start=1)
+        )
+        + "</row>"
+    )
+
+
+def xfd_sparse(rows: int, headers: list[str]) -> bytes:
+    """The headings, and one “x” per row in column XFD (the last Excel has): a small file that
+    openpyxl's read-only reader pads to 16,384 cells per row (2.6 GB at 20,000 rows)."""
+    return _raw_workbook(
+        heading_row(headers)
+        + "".join(
+            f'<row r="{n}"><c r="XFD{n}" t="inlineStr"><is><t>x</t></is></c></row>'
+            for n in range(2, rows + 2)
+        )
+    )
+
+
+def widest_allowed(rows: int, headers: list[str], width: int) -> bytes:
+    """The headings, then rows with a value in the first column and in the widest column the
+    reader accepts: read in full."""
+    last = openpyxl.utils.get_column_letter(width)
+    return _raw_workbook(
+        heading_row(headers)
+        + "".join(
+            f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>9.9.{n}</t></is></c>'
+            f'<c r="{last}{n}" t="inlineStr"><is><t>x</t></is></c></row>'
+            for n in range(2, rows + 2)
+        )
+    )
+
+
+def blank_rows(rows: int, headers: list[str]) -> bytes:
+    """The headings and formatted, empty rows: what Excel keeps after a whole sheet was
+    formatted, and a way to make a small file unpack to a large sheet. Without `<dimension>`,
+    which openpyxl's read-only mode would otherwise parse the whole sheet to find."""
+    return _raw_workbook(
+        heading_row(headers)
+        + "".join(f'<row r="{n}" ht="20" customHeight="1"/>' for n in range(2, rows + 2))
+    )
+
+
+def _raw_workbook(sheet_data: str) -> bytes:
+    book = openpyxl.Workbook()
+    buffer = io.BytesIO()
+    book.save(buffer)
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-8"?><worksheet '
+        'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"<sheetData>{sheet_data}</sheetData></worksheet>"
+    )
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            data = (
+                sheet.encode() if info.filename == "xl/worksheets/sheet1.xml" else source.read(info)
+            )
+            target.writestr(info.filename, data)
+    return out.getvalue()
+
+
+def run_hostile(headers: list[str]) -> None:
+    from django.core.exceptions import ValidationError
+
+    from klockaretorpet.sheet_import import max_rows
+
+    limit = max_rows()
+    layout = ActivityResource.sheet_layout()
+    files = [
+        (f"XFD-sparse, one heading, {limit:,} rows", xfd_sparse(limit, headers[:1])),
+        (f"XFD-sparse, every heading, {limit:,} rows", xfd_sparse(limit, headers)),
+        (
+            f"widest allowed column ({openpyxl.utils.get_column_letter(layout.max_columns)}), "
+            f"{limit:,} rows",
+            widest_allowed(limit, headers, layout.max_columns),
+        ),
+        ("1,000,000 formatted blank rows", blank_rows(1_000_000, headers)),
+    ]
+    print(f"\n## Reading hostile files (target: ≤ {READ_GROWTH_MB} MB above the start)\n")
+    print(f"| {'file':<44} | {'kB':>6} | {'seconds':>7} | {'+MB':>5} | outcome | target |")
+    print(f"|{'-' * 46}|{'-' * 8}|{'-' * 9}|{'-' * 7}|{'-' * 9}|{'-' * 8}|")
+    for name, content in files:
+        outcome = []
+
+        def read(content=content):
+            try:
+                read_activity_sheet(SimpleUploadedFile("fientlig.xlsx", content, XLSX_TYPE))
+            except ValidationError as error:
+                return error
+            return None
+
+        def after(result, outcome=outcome):
+            outcome.append("refused" if result is not None else "read")
+
+        figures = measure(read, after=after)
+        growth = figures.growth_mb
+        print(
+            f"| {name:<44} | {len(content) / 1024:>6.0f} | {figures.seconds:>7.2f} | "
+            f"{mb(growth):>5} | {outcome[0]:<7} | "
+            f"{verdict(growth is None or growth <= READ_GROWTH_MB)} |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=5000, help="activities (default 5000)")
     parser.add_argument(
         "--heap", action="store_true", help="also run each operation under tracemalloc (slow)"
+    )
+    parser.add_argument(
+        "--new-rows", type=int, default=NEW_ROWS, help=f"rows of the new-rows file ({NEW_ROWS})"
     )
     options = parser.parse_args()
     rows, heap = options.rows, options.heap
@@ -490,6 +741,7 @@ def main() -> None:
     )
     NaiveResource = naive_resource_class({name: by_field[name] for name in COLUMNS})
     upload, changed = edited_workbook(exported, by_field["title"])
+    first_export = exported
     del exported, first_row
 
     figures |= {
@@ -572,6 +824,8 @@ def main() -> None:
         f"({with_user:,} naming the user; it saves every row)"
     )
     print_repeated(rows, figures)
+    run_new_rows(scenario, by_field, first_export, options.new_rows)
+    run_hostile(list(by_field.values()))
     print(f"\nTotal {time.perf_counter() - started:.0f} s")
 
 

@@ -74,9 +74,14 @@ def naive_resource_class(headers: dict[str, str]) -> type[resources.ModelResourc
             fields = export_order = COLUMNS
             import_id_fields = ("reference_code",)
 
-        def __init__(self, *, user=None, **kwargs):
+        def __init__(self, *, user=None, plan=None, **kwargs):
             super().__init__(**kwargs)
             self.user = user
+            self.plan = plan
+
+        def init_instance(self, row=None):
+            # A new row belongs to the plan imported into (the sheet has no plan column).
+            return Activity(plan=self.plan)
 
         def before_save_instance(self, instance, row, **kwargs):
             # As in the portal: the history record names who imported.

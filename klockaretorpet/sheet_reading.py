@@ -27,15 +27,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import ParseError
 
-import openpyxl
 import tablib
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring, iterparse
 from django.core.exceptions import ValidationError
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from openpyxl.reader.excel import ExcelReader
 from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+from openpyxl.workbook.defined_name import DefinedNameList
 from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.xml.constants import SHEET_MAIN_NS
 
@@ -133,7 +134,11 @@ def read_sheet(uploaded_file, layout: SheetLayout) -> Sheet:
     try:
         if kind == SpreadsheetKind.XLSX:
             with _workbook_errors(name):
-                return _SheetBuilder(_Workbook(content), name, layout).build()
+                workbook = _Workbook(content)
+                try:
+                    return _SheetBuilder(workbook, name, layout).build()
+                finally:
+                    workbook.close()
         if kind == SpreadsheetKind.CSV:
             return _SheetBuilder(_CsvFile(content), name, layout).build()
         raise ValidationError(
@@ -191,20 +196,48 @@ ERROR_VALUE = "error"
 TOO_LONG = "too_long"
 
 
+class _WorkbookParts(ExcelReader):
+    """openpyxl's reading of a workbook, but for its worksheets: openpyxl's read-only mode
+    parses every worksheet in full when it opens the file, just to find its size when the
+    file does not state it (a sheet without `<dimension>`), keeping an element per row."""
+
+    def read_worksheets(self):
+        self.worksheets = [
+            (sheet.name, relation.target)
+            for sheet, relation in self.parser.find_sheets()
+            if relation.target in self.valid_files and "chartsheet" not in relation.Type
+        ]
+        # Index in the workbook's tab order, chart sheets included, of each worksheet.
+        self.tab_of = [
+            index
+            for index, (sheet, relation) in enumerate(self.parser.find_sheets())
+            if relation.target in self.valid_files and "chartsheet" not in relation.Type
+        ]
+
+        # Defined names (print areas, …) belong to worksheet objects this reading never makes.
+        self.parser.defined_names = DefinedNameList()
+
+
 class _Workbook:
     """An .xlsx archive: its worksheets, streamed one at a time."""
 
     def __init__(self, content: bytes):
-        self.book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        self.sheets = list(self.book.worksheets)
-        self.sheet_names = [sheet.title for sheet in self.sheets]
-        active = self.book.active
-        self.active = self.sheets.index(active) if active in self.sheets else 0
-        created = self.book.properties.created
+        self.parts = _WorkbookParts(io.BytesIO(content), read_only=True, data_only=True)
+        self.parts.read()
+        book = self.parts.wb
+        self.sheet_names = [name for name, _path in self.parts.worksheets]
+        if not self.sheet_names:
+            raise KeyError("no worksheet")
+        active_tab = book._active_sheet_index
+        self.active = self.parts.tab_of.index(active_tab) if active_tab in self.parts.tab_of else 0
+        created = book.properties.created
         # openpyxl reads the W3C date of the document properties as naive UTC.
         self.created = created.replace(tzinfo=datetime.UTC) if created else None
         self.recalculation_requested = _asks_for_recalculation(content)
         self.merged: list[str] = []
+
+    def close(self) -> None:
+        self.parts.archive.close()
 
     def rows(self, index: int, max_columns: int) -> Iterator[RawRow]:
         """The sheet's rows in order, each with its cells up to `max_columns`.
@@ -213,19 +246,20 @@ class _Workbook:
         it has been read, so a sheet's size in memory never grows with its number of rows,
         cells right of the limit or anything else it holds (formatting, hyperlinks, …).
         """
-        sheet = self.sheets[index]
+        _name, path = self.parts.worksheets[index]
+        book = self.parts.wb
         self.merged = []
         # openpyxl's own reading of one cell: shared strings, dates by number format, booleans,
         # inline and rich text.
         cells = WorkSheetParser(
             None,
-            sheet._shared_strings,
+            self.parts.shared_strings,
             data_only=True,
-            epoch=self.book.epoch,
-            date_formats=self.book._date_formats,
-            timedelta_formats=self.book._timedelta_formats,
+            epoch=book.epoch,
+            date_formats=book._date_formats,
+            timedelta_formats=book._timedelta_formats,
         )
-        with sheet._get_source() as source:
+        with self.parts.archive.open(path) as source:
             elements, row, number = [], None, 0
             for event, element in iterparse(source, events=("start", "end")):
                 if event == "start":
