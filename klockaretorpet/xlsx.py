@@ -24,7 +24,9 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
 MAX_COLUMN_WIDTH = 60
 DATE_FORMAT = "yyyy-mm-dd"
 MONTH_FORMAT = "yyyy-mm"
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+# Seconds included: a CSV saved from the sheet keeps what the cell shows, and the import's
+# stale-row check can be no more precise than that.
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
 
 def write_workbook(

@@ -15,6 +15,8 @@ SEPARATOR = "; "
 ITEM = re.compile(
     r"^(?P<name>.+?)(?:\s*\((?P<unit>[^()]*)\))?\s*:\s*(?P<baseline>.*?)\s*(?:→|->)\s*(?P<target>.*)$"
 )
+# An indicator whose arrow a Windows-1252 CSV turned into a question mark.
+LOST_ARROW = re.compile(r"^.+?:.*?\s\?\s.*$")
 VALUE = re.compile(r"^(?P<number>[^()]*?)\s*(?:\((?P<year>\d{4})\))?$")
 EMPTY = {"", "–", "-", "—"}
 
@@ -56,11 +58,21 @@ def parse(text) -> list[IndicatorSpec]:
         if not part:
             continue
         match = ITEM.match(part)
+        if not match and LOST_ARROW.match(part):
+            raise ValueError(
+                _(
+                    "“%(part)s”: the arrow → has become “?”, as it does when a file is saved as "
+                    "CSV in Windows-1252, which has no arrow. Write -> instead of →, or save the "
+                    "file as “CSV UTF-8” or as an Excel workbook (.xlsx)."
+                )
+                % {"part": part}
+            )
         if not match:
             raise ValueError(
                 _(
                     "“%(part)s” is not an indicator. Write it as “Name (unit): baseline (year) → "
-                    "target (year)”, e.g. “Besök per månad (st): 120 (2024) → 300 (2026)”."
+                    "target (year)”, e.g. “Besök per månad (st): 120 (2024) → 300 (2026)”; -> "
+                    "may be written instead of →."
                 )
                 % {"part": part}
             )

@@ -345,8 +345,9 @@ class CodeDrawer:
         match = REFERENCE_CODE_PATTERN.match(code or "")
         if match:
             prefix, serial = match["prefix"], int(match["serial"])
-            self._last[prefix] = max(self._last.get(prefix, 0), serial)
-            self._drawn.add(prefix)
+            if serial > self._last.get(prefix, 0):
+                self._last[prefix] = serial
+                self._drawn.add(prefix)
 
     def save(self) -> None:
         changed, new = [], []
@@ -650,6 +651,14 @@ class Indicator(models.Model):
 
     def clean(self) -> None:
         super().clean()
+        if (
+            self.baseline_year is not None
+            and self.target_year is not None
+            and self.target_year < self.baseline_year
+        ):
+            raise ValidationError(
+                {"target_year": _("The target year cannot be before the baseline year.")}
+            )
         # In an admin inline under a new activity the activity is set but not yet saved.
         activity = self.activity if self.activity_id or Indicator.activity.is_cached(self) else None
         if self.target_year is not None and activity is not None and activity.plan_id:

@@ -430,7 +430,9 @@ class ActivityResource(SheetResource):
             for key, value in values.items():
                 setattr(indicator, key, value)
             try:
-                indicator.full_clean(exclude=["activity"])
+                # The check constraint is `Indicator.clean`'s too; checking it here would cost
+                # a query per indicator.
+                indicator.full_clean(exclude=["activity"], validate_constraints=False)
             except ValidationError as error:
                 errors += [f"{spec.name}: {message}" for message in error.messages]
                 continue

@@ -18,6 +18,7 @@ from followup.rounds import close_round, save_review
 from plans.models import Activity, ActivityStatus
 from strategies.models import IntentDeclaration, Membership, Organisation
 from tests.factories import ActivityFactory, IndicatorFactory, OrganisationFactory
+from tests.sheet_files import as_excel_csv, upload, without_column, workbook_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -536,3 +537,172 @@ def test_commands_export_then_preview_then_import_with_the_user(follow_up, admin
 def test_command_names_the_years_a_plan_has_rounds_for(follow_up):
     with pytest.raises(CommandError, match="2025"):
         call_command("export_followup", "--declaration", "klockaretorpet", "--year", "2031")
+
+
+# --- the engine's rules, through the round import -------------------------------------------
+
+
+def import_bytes(follow_up, content, user, name="uppfoljning.xlsx"):
+    dataset = read_round_sheet(upload(content, name))
+    return import_round(follow_up=follow_up, dataset=dataset, user=user, dry_run=False)
+
+
+def reported_an_hour_ago(follow_up, code, user, **fields):
+    review = report(follow_up, code, user, **fields)
+    ActivityReview.objects.filter(pk=review.pk).update(
+        reviewed_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252"])
+def test_an_old_round_sheet_saved_as_excel_csv_cannot_undo_a_colleagues_report(
+    follow_up, admin, colleague, encoding
+):
+    reported_an_hour_ago(follow_up, "1.1.1", admin, done="Pias text.")
+    workbook = exported(follow_up)
+    row = fill(workbook.active, "1.1.1", done="Från filen.")
+    report(follow_up, "1.1.1", colleague, done="Karins rättelse.")
+
+    outcome = import_bytes(
+        follow_up, as_excel_csv(workbook, encoding=encoding), admin, "uppfoljning.csv"
+    )
+
+    (problem,) = outcome.problems
+    assert problem.startswith(f"Rad {row}, kolumn ”{heading('last_changed')}”: ")
+    assert "Karin K" in problem
+    assert ActivityReview.objects.get(activity__reference_code="1.1.1").done == "Karins rättelse."
+
+
+def test_a_round_workbook_without_the_column_changes_only_reports_older_than_the_file(
+    follow_up, admin, colleague
+):
+    reported_an_hour_ago(follow_up, "1.1.1", admin, done="Pias text.")
+    reported_an_hour_ago(follow_up, "3.1.1", admin, done="Pias andra text.")
+    workbook = exported(follow_up)
+    stale = fill(workbook.active, "1.1.1", done="Från filen.")
+    fill(workbook.active, "3.1.1", done="Rättat i filen.")
+    report(follow_up, "1.1.1", colleague, done="Karins rättelse.")
+    without_column(workbook, heading("last_changed"))
+
+    refused = import_bytes(follow_up, workbook_bytes(workbook), admin)
+
+    (problem,) = refused.problems
+    assert problem.startswith(f"Rad {stale}, kolumn ”{heading('last_changed')}”: Rapporten ")
+    assert "efter att filen exporterades" in problem
+
+    workbook.active.delete_rows(stale)
+    outcome = import_bytes(follow_up, workbook_bytes(workbook), admin)
+
+    assert outcome.ok, outcome.problems
+    assert ActivityReview.objects.get(activity__reference_code="3.1.1").done == "Rättat i filen."
+
+
+def test_a_round_csv_without_the_column_adds_reports_but_changes_none(follow_up, admin):
+    reported_an_hour_ago(follow_up, "1.1.1", admin, done="Pias text.")
+    workbook = exported(follow_up)
+    changed = fill(workbook.active, "1.1.1", done="Från filen.")
+    fill(
+        workbook.active,
+        "1.2.1",
+        assessment="enligt plan",
+        done="Ny rapport.",
+        new_status=str(ActivityStatus.ONGOING.label),
+    )
+    without_column(workbook, heading("last_changed"))
+
+    refused = import_bytes(follow_up, as_excel_csv(workbook), admin, "uppfoljning.csv")
+
+    (problem,) = refused.problems
+    assert problem.startswith(f"Rad {changed}, kolumn ”{heading('last_changed')}”: ")
+    assert "filen visar inte när den exporterades" in problem
+
+    workbook.active.delete_rows(changed)
+    outcome = import_bytes(follow_up, as_excel_csv(workbook), admin, "uppfoljning.csv")
+
+    assert outcome.ok, outcome.problems
+    assert outcome.counts["new"] == 1
+    assert ActivityReview.objects.get(activity__reference_code="1.2.1").done == "Ny rapport."
+
+
+def test_a_refused_round_file_counts_no_rows_and_the_command_says_it_was_refused(
+    follow_up, admin, tmp_path, capsys
+):
+    workbook = exported(follow_up)
+    fill(workbook.active, "1.1.1", assessment="enligt plan", done="Sent.", new_status="Pågående")
+    path = tmp_path / "uppfoljning.xlsx"
+    workbook.save(path)
+    close_round(follow_up, user=admin, reason="Årsmötet hölls utan alla rapporter.")
+
+    outcome = run_import(follow_up, workbook, admin)
+    with pytest.raises(CommandError) as refused:
+        call_command(
+            "import_followup",
+            str(path),
+            "--declaration",
+            "klockaretorpet",
+            "--year",
+            "2025",
+            "--user",
+            "planadmin",
+        )
+
+    assert outcome.refused
+    assert not any(outcome.counts.values())
+    assert str(refused.value) == "Inget importerades: filen avvisades."
+    assert "oförändrade" not in capsys.readouterr().out
+
+
+def test_the_preview_names_the_editors_activities_the_file_leaves_out(follow_up, editor):
+    hbn = Organisation.objects.get(name="Hyresbostäder i Norrköping")
+    _name, content = export_round_workbook(follow_up, hbn)
+    workbook = openpyxl.load_workbook(io.BytesIO(content))
+    workbook.active.delete_rows(2)  # 1.1.1, the first of the file
+
+    dataset = read_round_sheet(upload(workbook_bytes(workbook)))
+    outcome = import_round(follow_up=follow_up, dataset=dataset, user=editor, dry_run=True)
+
+    title = Activity.objects.get(reference_code="1.1.1").title
+    # Only what the editor may report: the kommun's activities are no concern of this file.
+    assert outcome.absent == [f"1.1.1 {title}"]
+
+
+@pytest.mark.parametrize("role", ["Läsare", None])
+def test_import_command_refuses_a_user_who_may_not_report_before_reading_the_file(
+    follow_up, django_user_model, tmp_path, role
+):
+    user = django_user_model.objects.create_user("lasare")
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    path = tmp_path / "uppfoljning.xlsx"
+    path.write_bytes(b"%PDF-1.7\n")
+
+    with pytest.raises(CommandError) as refused:
+        call_command(
+            "import_followup",
+            str(path),
+            "--declaration",
+            "klockaretorpet",
+            "--year",
+            "2025",
+            "--user",
+            "lasare",
+        )
+
+    assert str(refused.value) == (
+        "Användaren ”lasare” får inte importera rapporter: bara planadministratörer och "
+        "redaktörer får det."
+    )
+
+
+def test_import_command_as_an_editor_imports_only_the_editors_reports(follow_up, editor, tmp_path):
+    workbook = exported(follow_up)
+    fill(workbook.active, "1.1.1", assessment="enligt plan", done="HBN:s.", new_status="Pågående")
+    fill(workbook.active, "3.2.1", assessment="enligt plan", done="Kulturs.", new_status="Pågående")
+    path = tmp_path / "uppfoljning.xlsx"
+    workbook.save(path)
+    arguments = [str(path), "--declaration", "klockaretorpet", "--year", "2025"]
+
+    with pytest.raises(CommandError, match="Inget importerades"):
+        call_command("import_followup", *arguments, "--user", "redaktor.hbn")
+
+    assert not ActivityReview.objects.exists()

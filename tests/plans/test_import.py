@@ -360,3 +360,86 @@ def test_two_new_rows_with_the_same_code_are_refused_by_name(declaration, import
         f"referenskoden: 2.2.7 står också på rad {rows[0]}." in outcome.problems
     )
     assert not Activity.objects.filter(title__startswith="Dubblett").exists()
+
+
+# --- a strategy is this declaration's by number and title ------------------------------------
+
+
+def test_a_strategy_of_another_plan_with_the_same_number_is_refused_naming_the_cell(
+    declaration, importer
+):
+    workbook = exported_sheet(declaration)
+    row = row_of(workbook.active, "1.1.1")
+    workbook.active.cell(
+        row, columns(workbook.active)["Strategi"]
+    ).value = "1.1 Navestad grönska 13"
+
+    outcome = run_import(declaration, workbook, importer)
+
+    (problem,) = outcome.problems
+    assert problem.startswith(
+        f"Rad {row}, kolumn ”Strategi”: ”1.1 Navestad grönska 13” stämmer inte med den här "
+        "avsiktsförklaringens strategi 1.1, ”Ökad rörelse och sammankoppling”"
+    )
+
+
+def test_a_row_pasted_from_another_districts_plan_does_not_become_an_activity_here(
+    declaration, importer
+):
+    workbook = exported_sheet(declaration)
+    sheet = workbook.active
+    row = sheet.max_row + 1
+    for header, value in {
+        "Referenskod": "2.1.4",
+        "Strategi": "2.1 Trygga mötesplatser i Navestad",
+        "Aktivitet": "Navestads sommarlovsaktiviteter",
+        "Status": "planerad",
+    }.items():
+        sheet.cell(row, columns(sheet)[header]).value = value
+
+    outcome = run_import(declaration, workbook, importer)
+
+    assert outcome.problems[0].startswith(f"Rad {row}, kolumn ”Strategi”: ”2.1 Trygga mötesplatser")
+    assert not Activity.objects.filter(title="Navestads sommarlovsaktiviteter").exists()
+
+
+def test_a_strategy_by_number_alone_or_in_another_letter_case_is_this_declarations(
+    declaration, importer
+):
+    workbook = exported_sheet(declaration)
+    sheet = workbook.active
+    sheet.cell(row_of(sheet, "1.1.1"), columns(sheet)["Strategi"]).value = "1.1"
+    sheet.cell(
+        row_of(sheet, "1.2.1"), columns(sheet)["Strategi"]
+    ).value = "1.2  VERKSAMHETER och  funktionsblandning"
+
+    outcome = run_import(declaration, workbook, importer)
+
+    assert outcome.ok, outcome.problems
+    assert outcome.counts["changed"] == 0
+
+
+# --- the command imports as a plan administrator ---------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["Läsare", "Redaktör", None])
+def test_the_command_refuses_a_user_who_may_not_import_before_reading_the_file(
+    declaration, django_user_model, tmp_path, role
+):
+    user = django_user_model.objects.create_user("lasare")
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    # Not a workbook at all: the user is refused before the file is looked at.
+    path = tmp_path / "plan.xlsx"
+    path.write_bytes(b"%PDF-1.7\n")
+    history_before = Activity.history.count()
+
+    with pytest.raises(CommandError) as refused:
+        call_command(
+            "import_activities", str(path), "--declaration", "klockaretorpet", "--user", "lasare"
+        )
+
+    assert str(refused.value) == (
+        "Användaren ”lasare” får inte importera aktiviteter: bara planadministratörer får det."
+    )
+    assert Activity.history.count() == history_before
