@@ -15,7 +15,6 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from import_export import fields
@@ -176,6 +175,17 @@ class ReviewResource(SheetResource):
     last_changed = column("reviewed_at", _("Last changed"), readonly=True)
 
     ROW_KINDS = ("new", "changed", "unchanged", "unreported", "invalid")
+    STALE_MESSAGE = _(
+        "The report of activity %(code)s was saved by %(who)s at %(time)s on %(date)s, "
+        "after the file was exported. Export the follow-up again and make your changes in "
+        "the new file."
+    )
+    UNDATED_MESSAGE = _(
+        "The report of activity %(code)s was saved by %(who)s at %(time)s on %(date)s, and "
+        "the file does not show when it was exported: the column “%(column)s” is missing or "
+        "empty and the file has no creation date. Export the follow-up again and make your "
+        "changes in the new file, keeping that column."
+    )
     # Without these the file cannot be a round's sheet.
     REQUIRED_COLUMNS = ("reference_code", "assessment", "done", "new_status")
     # The cells a report consists of; a row with all of them empty is not reported.
@@ -346,32 +356,6 @@ class ReviewResource(SheetResource):
 
     def changed_at(self, review: ActivityReview):
         return review.reviewed_at
-
-    def stale_message(self, review: ActivityReview, *, who, when) -> str:
-        return _(
-            "The report of activity %(code)s was saved by %(who)s at %(time)s on %(date)s, "
-            "after the file was exported. Export the follow-up again and make your changes in "
-            "the new file."
-        ) % {
-            "code": review.activity.reference_code,
-            "who": who,
-            "time": date_format(when, "H:i"),
-            "date": date_format(when, "j F Y"),
-        }
-
-    def undated_message(self, review: ActivityReview, *, who, when) -> str:
-        return _(
-            "The report of activity %(code)s was saved by %(who)s at %(time)s on %(date)s, and "
-            "the file does not show when it was exported: the column “%(column)s” is missing or "
-            "empty and the file has no creation date. Export the follow-up again and make your "
-            "changes in the new file, keeping that column."
-        ) % {
-            "code": review.activity.reference_code,
-            "who": who,
-            "time": date_format(when, "H:i"),
-            "date": date_format(when, "j F Y"),
-            "column": self.column_name("last_changed"),
-        }
 
     # --- import hooks ----------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from import_export import resources
@@ -198,13 +199,11 @@ class SheetResource(resources.ModelResource):
         """When the object last changed, as the export writes it into the sheet."""
         raise NotImplementedError
 
-    def stale_message(self, instance, *, who: str, when: datetime.datetime) -> str:
-        """The object changed after the file was exported (by `who`, at `when`)."""
-        raise NotImplementedError
-
-    def undated_message(self, instance, *, who: str, when: datetime.datetime) -> str:
-        """The object changed at `when` and the file does not show when it was exported."""
-        raise NotImplementedError
+    # What the stale-row rule says, with %(code)s (the row's key), %(who)s and %(time)s on
+    # %(date)s (the object's last change) and %(column)s (the “last changed” column): when the
+    # object changed after the file was exported, and when the file does not show when that was.
+    STALE_MESSAGE: str
+    UNDATED_MESSAGE: str
 
     def expected_keys(self) -> dict[str, str]:
         """{key: title} of the objects a file of this import would normally hold."""
@@ -409,23 +408,28 @@ class SheetResource(resources.ModelResource):
             moment = timezone.localtime(created).replace(tzinfo=None)
             self._refuse_if_changed_after(instance, moment, datetime.timedelta(0))
             return
-        self._refuse(instance, self.undated_message)
+        self._refuse(instance, self.UNDATED_MESSAGE)
 
     def _refuse_if_changed_after(
         self, instance, moment: datetime.datetime, precision: datetime.timedelta
     ) -> None:
         changed = timezone.localtime(self.changed_at(instance)).replace(tzinfo=None)
         if changed - moment >= precision:
-            self._refuse(instance, self.stale_message)
+            self._refuse(instance, self.STALE_MESSAGE)
 
-    def _refuse(self, instance, message) -> None:
+    def _refuse(self, instance, message: str) -> None:
         who, when = last_change(instance) or (
             _("someone else"),
             timezone.localtime(self.changed_at(instance)),
         )
-        raise ValidationError(
-            {self.fields[self.CHANGED_AT_COLUMN].attribute: message(instance, who=who, when=when)}
-        )
+        params = {
+            "code": self.key_of(instance),
+            "who": who,
+            "time": date_format(when, "H:i"),
+            "date": date_format(when, "j F Y"),
+            "column": self.column_name(self.CHANGED_AT_COLUMN),
+        }
+        raise ValidationError({self.fields[self.CHANGED_AT_COLUMN].attribute: message % params})
 
     def exported_time(self, row) -> tuple[datetime.datetime, datetime.timedelta] | None:
         """The row's “last changed” cell, and how precisely it keeps the moment. Raises

@@ -11,7 +11,6 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, widgets
 from import_export.instance_loaders import CachedInstanceLoader
@@ -97,6 +96,16 @@ class ActivityResource(SheetResource):
     # A new row has no code until it is imported, so nothing else tells a second import of
     # the same file from new activities.
     REFUSE_EVERY_STALE_ROW = True
+    STALE_MESSAGE = _(
+        "Activity %(code)s was changed by %(who)s at %(time)s on %(date)s, after the file "
+        "was exported. Export the plan again and make your changes in the new file."
+    )
+    UNDATED_MESSAGE = _(
+        "Activity %(code)s was changed by %(who)s at %(time)s on %(date)s, and the file "
+        "does not show when it was exported: the column “%(column)s” is missing or empty "
+        "and the file has no creation date. Export the plan again and make your changes in "
+        "the new file, keeping that column."
+    )
 
     class Meta:
         model = Activity
@@ -210,31 +219,6 @@ class ActivityResource(SheetResource):
 
     def changed_at(self, instance: Activity):
         return instance.updated_at
-
-    def stale_message(self, instance: Activity, *, who, when) -> str:
-        return _(
-            "Activity %(code)s was changed by %(who)s at %(time)s on %(date)s, after the file "
-            "was exported. Export the plan again and make your changes in the new file."
-        ) % {
-            "code": instance.reference_code,
-            "who": who,
-            "time": date_format(when, "H:i"),
-            "date": date_format(when, "j F Y"),
-        }
-
-    def undated_message(self, instance: Activity, *, who, when) -> str:
-        return _(
-            "Activity %(code)s was changed by %(who)s at %(time)s on %(date)s, and the file "
-            "does not show when it was exported: the column “%(column)s” is missing or empty "
-            "and the file has no creation date. Export the plan again and make your changes in "
-            "the new file, keeping that column."
-        ) % {
-            "code": instance.reference_code,
-            "who": who,
-            "time": date_format(when, "H:i"),
-            "date": date_format(when, "j F Y"),
-            "column": self.column_name("last_changed"),
-        }
 
     def expected_keys(self) -> dict[str, str]:
         return dict(

@@ -17,6 +17,7 @@ from django.utils import timezone
 from plans.models import Activity, Indicator
 from plans.resources import export_activities_workbook, import_activities, read_activity_sheet
 from strategies.models import IntentDeclaration, Organisation, SuccessFactor
+from tests.plans.test_import import columns, row_of
 from tests.sheet_files import (
     SOFFICE,
     as_excel_csv,
@@ -56,17 +57,6 @@ def exported(declaration):
         plan.activities.all(), declaration_slug=declaration.slug
     )
     return openpyxl.load_workbook(io.BytesIO(content))
-
-
-def columns(sheet) -> dict[str, int]:
-    return {cell.value: cell.column for cell in sheet[1]}
-
-
-def row_of(sheet, code) -> int:
-    for row in sheet.iter_rows(min_row=2):
-        if row[0].value == code:
-            return row[0].row
-    raise AssertionError(code)
 
 
 def set_cell(workbook, code, header, value) -> int:
