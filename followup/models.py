@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from klockaretorpet.concurrency import VersionedModel
+from klockaretorpet.plain_text import PlainCharField, PlainTextField
 from plans.models import Activity, ActivityPlan, ActivityStatus, Indicator
 
 
@@ -46,7 +47,7 @@ class FollowUp(models.Model):
     state = models.CharField(
         _("state"), max_length=10, choices=FollowUpState, default=FollowUpState.OPEN
     )
-    summary = models.TextField(_("summary"), blank=True)
+    summary = PlainTextField(_("summary"), blank=True)
     opened_at = models.DateTimeField(_("opened"), auto_now_add=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
     closed_by = models.ForeignKey(
@@ -117,13 +118,13 @@ class ActivityReview(VersionedModel):
         Activity, verbose_name=_("activity"), on_delete=models.PROTECT, related_name="reviews"
     )
     assessment = models.CharField(_("assessment"), max_length=20, choices=Assessment)
-    done = models.TextField(_("what was done"))
-    deviations = models.TextField(
+    done = PlainTextField(_("what was done"))
+    deviations = PlainTextField(
         _("deviations and why"),
         blank=True,
         help_text=_("Required when the assessment is a deviation."),
     )
-    next_step = models.TextField(_("next step"), blank=True)
+    next_step = PlainTextField(_("next step"), blank=True)
     new_status = models.CharField(_("new status"), max_length=20, choices=ActivityStatus)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -256,14 +257,14 @@ class PlanVersion(models.Model):
         null=True,
         related_name="+",
     )
-    decided_by = models.CharField(
+    decided_by = PlainCharField(
         _("decided by"), max_length=200, blank=True, help_text=_("The board or body that decided.")
     )
     decision_date = models.DateField(_("decision date"), null=True, blank=True)
-    decision_reference = models.CharField(
+    decision_reference = PlainCharField(
         _("reference number"), max_length=100, blank=True, help_text=_("Diarienummer.")
     )
-    note = models.TextField(
+    note = PlainTextField(
         _("note"),
         blank=True,
         help_text=_("Why the round was closed with activities unreported, or what was revised."),

@@ -26,7 +26,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from klockaretorpet.xlsx import FORMULA_TRIGGERS
+from klockaretorpet.xlsx import inert_text
 from plans.models import Activity, ActivityPlan
 from strategies.models import Goal, IntentDeclaration, Strategy
 
@@ -192,8 +192,8 @@ def csv_cell(value) -> str:
         return ""
     if isinstance(value, list):
         value = ", ".join(value)
-    text = str(value)
-    return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
+    text, looks_like_formula = inert_text(value)
+    return f"'{text}" if looks_like_formula else text
 
 
 def _open_data_headers(response: HttpResponse) -> HttpResponse:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext as _
 
@@ -68,3 +69,53 @@ class NoControlCharacters:
 
     def __hash__(self):
         return hash(NoControlCharacters)
+
+
+class _PlainText:
+    """Stores text normalised (`normalise_text`) on every save and refuses control characters.
+
+    Normalising in `pre_save` reaches every write path that saves a model (forms, the admin,
+    imports, commands, `bulk_create`); `to_python` does it too, so that a form's cleaned value
+    and the validators see what will be stored.
+    """
+
+    default_validators = [NoControlCharacters()]
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value if value is None else normalise_text(value)
+
+    def pre_save(self, model_instance, add):
+        value = getattr(model_instance, self.attname)
+        if value is not None:
+            value = normalise_text(value)
+            setattr(model_instance, self.attname, value)
+        return value
+
+
+class PlainCharField(_PlainText, models.CharField):
+    """A one-line free-text field: a title, a name, a unit."""
+
+
+class PlainTextField(_PlainText, models.TextField):
+    """A free-text field of several lines: a description, a report text."""
+
+
+def normalise_stored_rows(queryset, field_names: list[str], batch_size: int = 500) -> int:
+    """Rewrite rows stored before `PlainCharField`/`PlainTextField` in the normalised form.
+
+    For data migrations: only rows whose text changes are written, without history records
+    (line breaks and blanks at line ends are not a change anybody made). Returns the count.
+    """
+    changed = []
+    for row in queryset.only("pk", *field_names).iterator(chunk_size=batch_size):
+        differs = False
+        for name in field_names:
+            value = getattr(row, name)
+            if value is not None and normalise_text(value) != value:
+                setattr(row, name, normalise_text(value))
+                differs = True
+        if differs:
+            changed.append(row)
+    queryset.model.objects.bulk_update(changed, field_names, batch_size=batch_size)
+    return len(changed)

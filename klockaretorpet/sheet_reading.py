@@ -20,6 +20,7 @@ import datetime
 import io
 import logging
 import os
+import re
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -318,10 +319,22 @@ class _Workbook:
             if len(value) > MAX_CELL_CHARACTERS:
                 row.suspect.append((column, TOO_LONG))
                 value = value[:MAX_CELL_CHARACTERS]
-            # Excel keeps a carriage return in a cell as the escape "_x000D_"; the line break
-            # itself arrives as "\n".
-            value = value.replace("_x000D_", "")
+            value = _unescape(value)
         row.put(column, value)
+
+
+# Office Open XML's escape for characters XML cannot hold ("_x000D_" for the carriage return
+# Excel keeps before a line break, "_x0001_" for a control character); "_x005F_" is the
+# underscore, so that a typed "_x0001_" arrives as "_x005F_x0001_".
+OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape(value: str) -> str:
+    """The text Excel and LibreOffice show for a cell: every escape decoded, none left literal,
+    so that a control character hidden in one is seen (and refused) by the import."""
+    if "_x" not in value:
+        return value
+    return OOXML_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), value)
 
 
 def _asks_for_recalculation(content: bytes) -> bool:

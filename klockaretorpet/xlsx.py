@@ -15,9 +15,10 @@ from decimal import Decimal
 from import_export.formats.base_formats import XLSX
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+
+from klockaretorpet.plain_text import strip_control_characters
 
 # What spreadsheet programs treat as the start of a formula (or a DDE command).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
@@ -67,12 +68,25 @@ def write_workbook(
     return buffer.getvalue()
 
 
+def inert_text(value) -> tuple[str, bool]:
+    """The text a cell may hold, and whether it must be marked as text to stay inert.
+
+    Control characters go first and the formula check comes after: checked the other way
+    round, `"\x01=HYPERLINK(…)"` passes the check and then loses the `\x01` on its way into
+    the file, arriving as a live formula.
+    """
+    text = strip_control_characters(str(value))
+    return text, text.startswith(FORMULA_TRIGGERS)
+
+
 def _cell(sheet, value, *, month: bool):
     if value is None or value == "":
         return None
-    if isinstance(value, str) and not value.startswith(FORMULA_TRIGGERS) and "\n" not in value:
-        # The common case, plain text: no cell object needed.
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    if isinstance(value, str):
+        text, looks_like_formula = inert_text(value)
+        if not looks_like_formula and "\n" not in text:
+            # The common case, plain text: no cell object needed.
+            return text
     cell = WriteOnlyCell(sheet)
     _write_cell(cell, value, month=month)
     return cell
@@ -88,9 +102,9 @@ def _write_cell(cell, value, *, month: bool) -> None:
     elif isinstance(value, bool | int | float | Decimal):
         cell.value = value
     else:
-        text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+        text, looks_like_formula = inert_text(value)
         cell.value = text
-        if str(value).startswith(FORMULA_TRIGGERS):
+        if looks_like_formula:
             # Stored as a string, marked as text: shown as typed, never evaluated.
             cell.data_type = "s"
             cell.quotePrefix = True

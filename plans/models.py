@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from simple_history.models import HistoricalRecords
 
 from klockaretorpet.concurrency import VersionedModel
+from klockaretorpet.plain_text import PlainCharField, PlainTextField
 from strategies.models import (
     IntentDeclaration,
     Organisation,
@@ -72,7 +73,7 @@ class ActivityPlan(models.Model):
         on_delete=models.PROTECT,
         related_name="activity_plans",
     )
-    name = models.CharField(_("name"), max_length=200)
+    name = PlainCharField(_("name"), max_length=200)
     start_year = models.PositiveSmallIntegerField(_("first year"))
     end_year = models.PositiveSmallIntegerField(
         _("last year"),
@@ -392,8 +393,8 @@ class Activity(VersionedModel):
     # Derived from reference_code so that 1.1.10 sorts after 1.1.9.
     code_prefix = models.CharField(max_length=20, editable=False, default="")
     code_serial = models.PositiveIntegerField(editable=False, default=0)
-    title = models.CharField(_("title"), max_length=300)
-    description = models.TextField(_("description"), blank=True)
+    title = PlainCharField(_("title"), max_length=300)
+    description = PlainTextField(_("description"), blank=True)
     activity_type = models.CharField(
         _("activity type"), max_length=30, choices=ActivityType, blank=True
     )
@@ -403,7 +404,7 @@ class Activity(VersionedModel):
     planned_end = models.DateField(
         _("planned end"), null=True, blank=True, help_text=_("Month precision.")
     )
-    schedule_note = models.CharField(
+    schedule_note = PlainCharField(
         _("schedule note"),
         max_length=100,
         blank=True,
@@ -423,13 +424,13 @@ class Activity(VersionedModel):
         related_name="co_led_activities",
         blank=True,
     )
-    responsible_unit = models.CharField(
+    responsible_unit = PlainCharField(
         _("responsible unit or contact"),
         max_length=200,
         blank=True,
         help_text=_("Prefer a unit or role to a person's name."),
     )
-    measurability = models.TextField(
+    measurability = PlainTextField(
         _("measurability"), blank=True, help_text=_("How the success of the activity is measured.")
     )
     status = models.CharField(
@@ -608,8 +609,8 @@ class Indicator(models.Model):
         related_name="indicators",
     )
     position = models.PositiveSmallIntegerField(_("order"), default=0)
-    name = models.CharField(_("name"), max_length=200)
-    unit = models.CharField(_("unit"), max_length=40, blank=True, help_text=_("e.g. %, st, kr"))
+    name = PlainCharField(_("name"), max_length=200)
+    unit = PlainCharField(_("unit"), max_length=40, blank=True, help_text=_("e.g. %, st, kr"))
     baseline_value = models.DecimalField(
         _("baseline value"), max_digits=14, decimal_places=2, null=True, blank=True
     )

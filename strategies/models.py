@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from klockaretorpet.concurrency import VersionedModel
+from klockaretorpet.plain_text import PlainCharField, PlainTextField
 
 
 class SlugNaturalKeyManager(models.Manager):
@@ -18,9 +19,9 @@ class SlugNaturalKeyManager(models.Manager):
 
 
 class District(models.Model):
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = PlainCharField(_("name"), max_length=100, unique=True)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
-    description = models.TextField(
+    description = PlainTextField(
         _("description"),
         blank=True,
         help_text=_("Facts about the district: residents, households, history."),
@@ -78,8 +79,8 @@ class OrganisationManager(models.Manager):
 class Organisation(models.Model):
     """A partner of a declaration or a party responsible for activities."""
 
-    name = models.CharField(_("name"), max_length=150, unique=True)
-    short_name = models.CharField(
+    name = PlainCharField(_("name"), max_length=150, unique=True)
+    short_name = PlainCharField(
         _("short name"),
         max_length=40,
         blank=True,
@@ -163,25 +164,25 @@ class IntentDeclaration(VersionedModel):
         unique=True,
         help_text=_("Used in web addresses and by management commands (--declaration)."),
     )
-    title = models.CharField(_("title"), max_length=200)
+    title = PlainCharField(_("title"), max_length=200)
     adopted_on = models.DateField(
         _("adopted"), null=True, blank=True, help_text=_("The month the declaration was adopted.")
     )
-    introduction = models.TextField(
+    introduction = PlainTextField(
         _("introduction"), blank=True, help_text=_("Who made the declaration and why.")
     )
-    programme_goals_introduction = models.TextField(
+    programme_goals_introduction = PlainTextField(
         _("introduction to the programme goals"), blank=True
     )
-    background = models.TextField(_("background"), blank=True)
-    vision = models.TextField(_("vision"))
-    goals_introduction = models.TextField(_("introduction to the goals"), blank=True)
-    implementation = models.TextField(
+    background = PlainTextField(_("background"), blank=True)
+    vision = PlainTextField(_("vision"))
+    goals_introduction = PlainTextField(_("introduction to the goals"), blank=True)
+    implementation = PlainTextField(
         _("implementation and follow-up"),
         blank=True,
         help_text=_("How the activity plan is made, carried out and followed up."),
     )
-    success_factors_introduction = models.TextField(
+    success_factors_introduction = PlainTextField(
         _("introduction to the critical success factors"), blank=True
     )
     partners = models.ManyToManyField(
@@ -234,8 +235,8 @@ class Goal(VersionedModel):
     position = models.PositiveSmallIntegerField(
         _("number"), help_text=_("1, 2, 3 …: the first part of activity reference codes.")
     )
-    title = models.CharField(_("title"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
+    title = PlainCharField(_("title"), max_length=200)
+    description = PlainTextField(_("description"), blank=True)
 
     history = HistoricalRecords()
     objects = GoalManager()
@@ -296,8 +297,8 @@ class Strategy(VersionedModel):
         _("number"),
         help_text=_("1, 2, 3 … within the goal: the second part of activity reference codes."),
     )
-    title = models.CharField(_("title"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
+    title = PlainCharField(_("title"), max_length=200)
+    description = PlainTextField(_("description"), blank=True)
 
     history = HistoricalRecords()
     objects = StrategyManager()
@@ -339,8 +340,8 @@ class ReferenceListItem(models.Model):
 
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
     position = models.PositiveSmallIntegerField(_("order"), default=0)
-    title = models.CharField(_("title"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
+    title = PlainCharField(_("title"), max_length=200)
+    description = PlainTextField(_("description"), blank=True)
 
     objects = SlugNaturalKeyManager()
 

@@ -222,6 +222,26 @@ def test_an_unchanged_file_is_unchanged_whatever_line_breaks_the_portal_stored(
     assert Activity.objects.get(pk=activity.pk).version == activity.version
 
 
+# --- case 13: control characters are refused at input, by cell --------------------------------
+
+
+def test_a_control_character_excel_escaped_in_a_cell_is_refused_naming_row_and_column(
+    declaration, importer
+):
+    # Excel and LibreOffice keep a control character in a cell as the escape "_x0001_".
+    workbook = exported(declaration)
+    row = set_cell(workbook, "1.1.1", "Aktivitet", '_x0001_=HYPERLINK("http://example.com")')
+    history_before = Activity.history.count()
+
+    outcome = import_file(declaration, workbook_bytes(workbook), importer)
+
+    assert not outcome.ok
+    assert len(outcome.problems) == 1
+    assert outcome.problems[0].startswith(f"Rad {row}, kolumn ”Aktivitet”: Texten innehåller")
+    assert "U+0001" in outcome.problems[0]
+    assert Activity.history.count() == history_before
+
+
 # --- case 7: rows as the spreadsheet program numbers them ----------------------------------------
 
 

@@ -162,6 +162,21 @@ def test_rows_keep_the_numbers_the_spreadsheet_program_shows_below_blank_rows():
     assert read.row_numbers == [2, 12]
 
 
+def test_cells_are_read_as_the_spreadsheet_program_shows_them_escapes_decoded():
+    # Excel keeps a carriage return, and any control character, as "_xHHHH_"; a typed
+    # "_x0041_" it writes with its underscore escaped ("_x005F_").
+    cells = [
+        text_cell("B2", "3.3"),
+        text_cell("C2", "Rad ett_x000D_\nrad två"),
+        text_cell("D2", "Dold_x0001_ text, skrivet _x005F_x0041_"),
+    ]
+    rows = heading_xml() + f'<row r="2">{"".join(cells)}</row>'
+
+    read = read_activity_sheet(upload(raw_workbook(rows)))
+
+    assert read[0][2:] == ("Rad ett\r\nrad två", "Dold\x01 text, skrivet _x0041_")
+
+
 def test_a_csv_row_with_line_breaks_in_a_cell_counts_as_one_row():
     text = 'Referenskod;Strategi;Aktivitet\r\n;3.3;"Rad ett\nrad två"\r\n;3.3;Tredje\r\n'
 

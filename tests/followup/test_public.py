@@ -307,6 +307,18 @@ def test_csv_is_excel_friendly_and_formula_safe(world):
     assert data["activities"][0]["title"] == '=HYPERLINK("http://example.com","Klicka")'
 
 
+def test_a_control_character_cannot_smuggle_a_formula_into_the_csv(world):
+    smuggled = '\x01=HYPERLINK("http://example.com","Klicka")'
+    # Such text can no longer be saved; an activity stored before may hold it.
+    type(world["activity"]).objects.filter(pk=world["activity"].pk).update(title=smuggled)
+
+    response = Client().get(url("followup:public-csv", world["declaration"]))
+
+    text = response.content.decode("utf-8").removeprefix("\ufeff")
+    header, row = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert dict(zip(header, row, strict=True))["Aktivitet"] == "'" + smuggled[1:]
+
+
 @pytest.mark.parametrize("name", PUBLIC_URLS)
 def test_query_count_does_not_grow_with_the_number_of_activities(make_activities, name):
     def published(count):

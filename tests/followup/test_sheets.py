@@ -469,6 +469,41 @@ def test_the_export_shows_the_report_and_formula_looking_text_stays_text(follow_
     assert ActivityReview.objects.get().done == formula
 
 
+def test_a_control_character_before_a_formula_cannot_smuggle_it_into_the_round_sheet(
+    follow_up, admin
+):
+    smuggled = '\x01=HYPERLINK("http://example.com/","Klicka här")'
+    review = report(follow_up, "1.1.1", admin)
+    # Such text can no longer be saved; a report stored before may hold it.
+    ActivityReview.objects.filter(pk=review.pk).update(done=smuggled, next_step=smuggled)
+    sheet = exported(follow_up).active
+
+    for name in ("done", "next_step"):
+        assert cell(sheet, "1.1.1", name).value == smuggled[1:]
+        assert cell(sheet, "1.1.1", name).data_type == "s"
+        assert cell(sheet, "1.1.1", name).quotePrefix
+
+
+def test_a_report_cell_with_control_characters_is_refused_naming_row_and_column(follow_up, admin):
+    workbook = exported(follow_up)
+    row = fill(
+        workbook.active,
+        "1.1.1",
+        assessment=str(Assessment.ON_TRACK.label),
+        done="Gjort_x0007_ enligt plan",
+        new_status=str(ActivityStatus.ONGOING.label),
+    )
+
+    outcome = run_import(follow_up, workbook, admin)
+
+    assert not outcome.ok
+    assert [problem for problem in outcome.problems if "U+0007" in problem] == [
+        problem for problem in outcome.problems if problem.startswith(f"Rad {row}, kolumn ")
+    ]
+    assert len(outcome.problems) == 1
+    assert not ActivityReview.objects.exists()
+
+
 def test_a_semicolon_csv_saved_by_excel_imports(follow_up, admin):
     # Excel saves the “last changed” cell as displayed, to the minute.
     report(follow_up, "1.1.1", admin)

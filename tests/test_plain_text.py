@@ -1,0 +1,123 @@
+"""Free text is stored in one form, whatever wrote it, and control characters never get in
+(`klockaretorpet.plain_text`): through the portal form, the admin, the model and both imports."""
+
+import pytest
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+
+from followup.forms import ReviewForm
+from followup.models import ActivityReview, FollowUp
+from klockaretorpet.plain_text import PlainCharField, PlainTextField, normalise_text
+from plans.models import Activity
+from tests.factories import ActivityFactory
+from tests.plans.test_admin import activity_form_data
+
+pytestmark = pytest.mark.django_db
+
+CONTROL_MESSAGE = "Texten innehåller osynliga styrtecken (U+0001)"
+# Fields that hold codes or choices, never text somebody writes.
+NOT_FREE_TEXT = {"reference_code", "code_prefix", "prefix", "kolada_kpi", "slug", "username"}
+
+
+def test_normalised_text_has_lf_line_breaks_and_no_blanks_at_line_ends():
+    assert normalise_text("  Första  \r\nandra\rtredje \n\n") == "Första\nandra\ntredje"
+
+
+def test_every_free_text_field_of_the_plan_apps_is_a_plain_text_field():
+    # A new text field that forgot the rule would let CRLF and control characters in again.
+    for app_label in ("strategies", "plans", "followup"):
+        for model in apps.get_app_config(app_label).get_models():
+            if model._meta.label.split(".")[1].startswith("Historical"):
+                continue
+            for field in model._meta.get_fields():
+                if (
+                    isinstance(field, models.CharField | models.TextField)
+                    and field.editable
+                    and not field.choices
+                    and field.name not in NOT_FREE_TEXT
+                    and not isinstance(field, models.SlugField)
+                ):
+                    assert isinstance(field, PlainCharField | PlainTextField), (
+                        f"{model._meta.label}.{field.name}"
+                    )
+
+
+def test_saving_stores_the_normalised_text_whatever_path_saves():
+    activity = ActivityFactory(description="Rad ett  \r\nrad två \r\n", title=" Rubrik ")
+    activity.refresh_from_db()
+    assert (activity.title, activity.description) == ("Rubrik", "Rad ett\nrad två")
+
+
+def test_the_model_refuses_control_characters_naming_them():
+    activity = ActivityFactory()
+    activity.measurability = 'Antal\x01=HYPERLINK("http://example.com")'
+    with pytest.raises(ValidationError) as refused:
+        activity.full_clean()
+    assert list(refused.value.message_dict) == ["measurability"]
+
+
+def test_the_portal_form_stores_a_textarea_s_crlf_as_lf(admin_client):
+    activity = ActivityFactory(description="Gammal")
+    url = reverse("plans:activity-edit", args=[activity.pk])
+    form = admin_client.get(url).context["form"]
+    data = {name: form[name].value() or "" for name in form.fields}
+    data.update(
+        description="Första raden  \r\nandra raden\r\n",
+        planned_start=activity.planned_start.strftime("%Y-%m"),
+        planned_end=activity.planned_end.strftime("%Y-%m"),
+    )
+
+    assert admin_client.post(url, data).status_code == 302
+    assert Activity.objects.get(pk=activity.pk).description == "Första raden\nandra raden"
+
+
+def test_the_portal_form_refuses_control_characters_at_the_field(admin_client):
+    activity = ActivityFactory(title="Rubrik")
+    url = reverse("plans:activity-edit", args=[activity.pk])
+    form = admin_client.get(url).context["form"]
+    data = {name: form[name].value() or "" for name in form.fields}
+    data.update(
+        title='\x01=HYPERLINK("http://example.com")',
+        planned_start=activity.planned_start.strftime("%Y-%m"),
+        planned_end=activity.planned_end.strftime("%Y-%m"),
+    )
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 200
+    assert CONTROL_MESSAGE in " ".join(response.context["form"].errors["title"])
+    assert Activity.objects.get(pk=activity.pk).title == "Rubrik"
+
+
+def test_the_admin_refuses_control_characters_at_the_field(admin_client):
+    activity = ActivityFactory(description="Beskrivning")
+    url = reverse("admin:plans_activity_change", args=[activity.pk])
+    data = activity_form_data(activity, description="Text\x01 inklistrad")
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 200
+    assert CONTROL_MESSAGE in " ".join(response.context["adminform"].form.errors["description"])
+    assert Activity.objects.get(pk=activity.pk).description == "Beskrivning"
+
+
+def test_a_report_with_control_characters_is_refused_at_its_field():
+    activity = ActivityFactory()
+    follow_up = FollowUp.objects.create(plan=activity.plan, year=2024, deadline="2025-01-31")
+    form = ReviewForm(
+        data={
+            "assessment": "on_track",
+            "done": "Gjort\x01 enligt plan",
+            "new_status": "ongoing",
+            "version": "0",
+        },
+        instance=ActivityReview(follow_up=follow_up, activity=activity),
+        indicators=[],
+        values={},
+    )
+
+    assert not form.is_valid()
+    assert list(form.errors) == ["done"]
+    assert CONTROL_MESSAGE in form.errors["done"][0]
