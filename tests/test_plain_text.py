@@ -21,6 +21,19 @@ CONTROL_MESSAGE = "Texten innehåller osynliga styrtecken (U+0001)"
 NOT_FREE_TEXT = {"reference_code", "code_prefix", "prefix", "kolada_kpi", "slug", "username"}
 
 
+def portal_form(client, activity, **changes) -> tuple[str, dict]:
+    """The portal's edit form for `activity` as the browser would post it, with `changes`."""
+    url = reverse("plans:activity-edit", args=[activity.pk])
+    form = client.get(url).context["form"]
+    data = {name: form[name].value() or "" for name in form.fields}
+    data.update(
+        planned_start=activity.planned_start.strftime("%Y-%m"),
+        planned_end=activity.planned_end.strftime("%Y-%m"),
+        **changes,
+    )
+    return url, data
+
+
 def test_normalised_text_has_lf_line_breaks_and_no_blanks_at_line_ends():
     assert normalise_text("  Första  \r\nandra\rtredje \n\n") == "Första\nandra\ntredje"
 
@@ -60,14 +73,7 @@ def test_the_model_refuses_control_characters_naming_them():
 
 def test_the_portal_form_stores_a_textarea_s_crlf_as_lf(admin_client):
     activity = ActivityFactory(description="Gammal")
-    url = reverse("plans:activity-edit", args=[activity.pk])
-    form = admin_client.get(url).context["form"]
-    data = {name: form[name].value() or "" for name in form.fields}
-    data.update(
-        description="Första raden  \r\nandra raden\r\n",
-        planned_start=activity.planned_start.strftime("%Y-%m"),
-        planned_end=activity.planned_end.strftime("%Y-%m"),
-    )
+    url, data = portal_form(admin_client, activity, description="Första raden  \r\nandra raden\r\n")
 
     assert admin_client.post(url, data).status_code == 302
     assert Activity.objects.get(pk=activity.pk).description == "Första raden\nandra raden"
@@ -75,14 +81,7 @@ def test_the_portal_form_stores_a_textarea_s_crlf_as_lf(admin_client):
 
 def test_the_portal_form_refuses_control_characters_at_the_field(admin_client):
     activity = ActivityFactory(title="Rubrik")
-    url = reverse("plans:activity-edit", args=[activity.pk])
-    form = admin_client.get(url).context["form"]
-    data = {name: form[name].value() or "" for name in form.fields}
-    data.update(
-        title='\x01=HYPERLINK("http://example.com")',
-        planned_start=activity.planned_start.strftime("%Y-%m"),
-        planned_end=activity.planned_end.strftime("%Y-%m"),
-    )
+    url, data = portal_form(admin_client, activity, title='\x01=HYPERLINK("http://example.com")')
 
     response = admin_client.post(url, data)
 
