@@ -61,7 +61,24 @@ TARGET_CACHED_MS = 50
 CACHED_RUNS = 7
 
 
-def build(count: int) -> FollowUp:
+PROSE = (
+    "Boende, föreningar och skolan genomför trygghetsvandringar tillsammans med fastighetsägaren "
+    "och polisen, och resultatet följs upp vid nästa områdesmöte. "
+)
+
+
+def prose(length: int) -> str:
+    """Text of exactly `length` characters, in sentences, as a long report would be written."""
+    return (PROSE * (length // len(PROSE) + 1))[:length]
+
+
+def at_limit(model, name: str, fallback: str, limits: bool) -> str:
+    """The field's text at its length limit (`--at-limits`), else the usual short text."""
+    limit = model._meta.get_field(name).max_length
+    return prose(limit) if limits and limit else fallback
+
+
+def build(count: int, *, limits: bool = False) -> FollowUp:
     from tests.factories import (
         DeclarationFactory,
         GoalFactory,
@@ -91,14 +108,32 @@ def build(count: int) -> FollowUp:
                 reference_code=code,
                 code_prefix=code.rsplit(".", 1)[0],
                 code_serial=serial,
-                title=f"Aktivitet {code}: trygghetsvandring med boende och föreningar",
-                description="Genomförs tillsammans med boende, föreningar och skolan.",
+                title=at_limit(
+                    Activity,
+                    "title",
+                    f"Aktivitet {code}: trygghetsvandring med boende och föreningar",
+                    limits,
+                ),
+                description=at_limit(
+                    Activity,
+                    "description",
+                    "Genomförs tillsammans med boende, föreningar och skolan.",
+                    limits,
+                ),
                 activity_type=list(ActivityType)[index % 3],
                 planned_start=datetime.date(2024, index % 12 + 1, 1),
                 planned_end=datetime.date(2026, index % 12 + 1, 1),
                 lead_organisation=organisations[index % len(organisations)],
-                responsible_unit="Områdesförvaltare",
-                measurability="Antal genomförda träffar och upplevd trygghet.",
+                schedule_note=at_limit(Activity, "schedule_note", "", limits),
+                responsible_unit=at_limit(
+                    Activity, "responsible_unit", "Områdesförvaltare", limits
+                ),
+                measurability=at_limit(
+                    Activity,
+                    "measurability",
+                    "Antal genomförda träffar och upplevd trygghet.",
+                    limits,
+                ),
                 status=ActivityStatus.ONGOING,
             )
         )
@@ -107,8 +142,8 @@ def build(count: int) -> FollowUp:
         Indicator(
             activity=activity,
             position=position,
-            name=name,
-            unit=unit,
+            name=at_limit(Indicator, "name", name, limits),
+            unit=at_limit(Indicator, "unit", unit, limits),
             baseline_value=Decimal(base),
             baseline_year=2023,
             target_value=Decimal(target),
@@ -128,9 +163,24 @@ def build(count: int) -> FollowUp:
             follow_up=follow_up,
             activity=activity,
             assessment=assessments[index % 3],
-            done="Tre träffar genomförda med sammanlagt fyrtio deltagare.",
-            deviations="" if index % 3 == 0 else "Lokalen blev klar senare än planerat.",
-            next_step="Fortsätta under hösten och bjuda in fler föreningar.",
+            done=at_limit(
+                ActivityReview,
+                "done",
+                "Tre träffar genomförda med sammanlagt fyrtio deltagare.",
+                limits,
+            ),
+            deviations=at_limit(
+                ActivityReview,
+                "deviations",
+                "" if index % 3 == 0 else "Lokalen blev klar senare än planerat.",
+                limits,
+            ),
+            next_step=at_limit(
+                ActivityReview,
+                "next_step",
+                "Fortsätta under hösten och bjuda in fler föreningar.",
+                limits,
+            ),
             new_status=ActivityStatus.ONGOING,
             reviewed_by=user,
         )
@@ -172,13 +222,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[50, 500])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--at-limits",
+        action="store_true",
+        help="every free-text field of every activity, indicator and report at its length limit",
+    )
     options = parser.parse_args()
     call_command("migrate", verbosity=0)
     served = []
     print(f"{'activities':>10}{'pages':>7}{'median s':>10}{'min–max s':>14}{'peak MB':>9}  target")
     with translation.override("sv"):
         for size in options.sizes:
-            follow_up = build(size)
+            follow_up = build(size, limits=options.at_limits)
             times, peaks, pages = [], [], 0
             for _ in range(options.runs):
                 cache.clear()  # each run renders: a closed round's report is cached otherwise

@@ -9,5 +9,7 @@ class FollowupConfig(AppConfig):
     def ready(self):
         # The activity lists of plans filter by the latest assessment too.
         from .filters import register
+        from .reports import FOLLOW_UP_DATA
 
         register()
+        FOLLOW_UP_DATA.connect()

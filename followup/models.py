@@ -47,7 +47,7 @@ class FollowUp(models.Model):
     state = models.CharField(
         _("state"), max_length=10, choices=FollowUpState, default=FollowUpState.OPEN
     )
-    summary = PlainTextField(_("summary"), blank=True)
+    summary = PlainTextField(_("summary"), max_length=4000, blank=True)
     opened_at = models.DateTimeField(_("opened"), auto_now_add=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
     closed_by = models.ForeignKey(
@@ -118,13 +118,14 @@ class ActivityReview(VersionedModel):
         Activity, verbose_name=_("activity"), on_delete=models.PROTECT, related_name="reviews"
     )
     assessment = models.CharField(_("assessment"), max_length=20, choices=Assessment)
-    done = PlainTextField(_("what was done"))
+    done = PlainTextField(_("what was done"), max_length=1500)
     deviations = PlainTextField(
         _("deviations and why"),
+        max_length=1000,
         blank=True,
         help_text=_("Required when the assessment is a deviation."),
     )
-    next_step = PlainTextField(_("next step"), blank=True)
+    next_step = PlainTextField(_("next step"), max_length=500, blank=True)
     new_status = models.CharField(_("new status"), max_length=20, choices=ActivityStatus)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -266,6 +267,7 @@ class PlanVersion(models.Model):
     )
     note = PlainTextField(
         _("note"),
+        max_length=2000,
         blank=True,
         help_text=_("Why the round was closed with activities unreported, or what was revised."),
     )

@@ -9,19 +9,22 @@ templates.
 from __future__ import annotations
 
 import datetime
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from klockaretorpet.fingerprint import files_fingerprint
+from klockaretorpet.generations import Generation
 from klockaretorpet.pdf import render_pdf
 from plans.models import ActivityStatus, ActivityType
+from plans.tree_cache import PLAN_DATA
 
 from .models import Assessment, FollowUp, PlanVersion
 from .snapshots import (
@@ -30,6 +33,9 @@ from .snapshots import (
     plan_snapshot,
 )
 
+# Every committed write to the follow-up app (reports, indicator values, rounds, versions) starts
+# a new generation; an open round's report is cached under it and the plan data's.
+FOLLOW_UP_DATA = Generation("followup:generation", frozenset({"followup"}))
 NOT_REPORTED = "not_reported"
 # The plan's green / yellow / red; WeasyPrint's SVG takes colours as attributes, not from CSS.
 CHART_COLOURS = {
@@ -42,6 +48,13 @@ CHART_WIDTH = 200  # px of the longest bar in a summary chart
 CHART_ROW = 18  # px per bar
 CHART_LABELS = 140  # px left of the bars for the words
 PDF_CACHE_SECONDS = 30 * 24 * 60 * 60
+OPEN_PDF_CACHE_SECONDS = 24 * 60 * 60
+# How long a second request for a report being rendered waits for it, and how often it looks.
+REPORT_WAIT_SECONDS = 30
+REPORT_POLL_SECONDS = 0.5
+# Longer than any render may run (gunicorn's timeout, 120 s, ends a request before): a lock left
+# by a worker that was killed mid-render expires by itself.
+RENDERING_LOCK_SECONDS = 180
 REPORT_TEMPLATES = settings.BASE_DIR / "templates" / "followup" / "report"
 REPORT_STYLESHEET = settings.BASE_DIR / "static" / "css" / "report.css"
 
@@ -74,12 +87,19 @@ class GoalSection:
         return sum(len(strategy["activities"]) for strategy in self.strategies)
 
 
+class ReportBeingRendered(Exception):
+    """The same report is being rendered for another request, for longer than one waits."""
+
+
 def followup_report_pdf(follow_up: FollowUp) -> tuple[str, bytes]:
     """(file name, PDF) of the round's report: from its version once closed, and then rendered
-    once only, as a closed round's report can never change."""
+    once only, as a closed round's report can never change; an open round's is rendered again
+    only after the plan or a report has changed."""
     version = getattr(follow_up, "version", None) if not follow_up.is_open else None
     if version is None:
-        return _followup_report_pdf(follow_up, version)
+        return _rendered_until_changed(
+            f"round:{follow_up.pk}", lambda: _followup_report_pdf(follow_up, version)
+        )
     return _rendered_once(
         f"round:{follow_up.pk}:{version.pk}", lambda: _followup_report_pdf(follow_up, version)
     )
@@ -100,7 +120,7 @@ def plan_report_pdf(plan, *, version: PlanVersion | None = None) -> tuple[str, b
     """(file name, PDF) of the plan itself: the declaration and its activity plan, as it is now
     or as a version froze it (rendered once only)."""
     if version is None:
-        return _plan_report_pdf(plan, version)
+        return _rendered_until_changed(f"plan:{plan.pk}", lambda: _plan_report_pdf(plan, version))
     return _rendered_once(f"version:{version.pk}", lambda: _plan_report_pdf(plan, version))
 
 
@@ -114,18 +134,56 @@ def _plan_report_pdf(plan, version: PlanVersion | None) -> tuple[str, bytes]:
 
 
 def _rendered_once(name: str, render) -> tuple[str, bytes]:
-    """A PDF of an immutable version from the shared cache, rendered on the first request.
+    """A PDF of an immutable version from the shared cache, rendered on the first request."""
+    return _cached_render(name, render, PDF_CACHE_SECONDS)
 
-    The key holds the language and a fingerprint of the report's templates and stylesheet, so a
-    new release that changes the layout renders anew rather than serving the old one.
+
+def _rendered_until_changed(name: str, render) -> tuple[str, bytes]:
+    """A PDF of data that can still change (an open round, the plan now), from the shared cache
+    until the next committed write to the plan or the follow-up data, or the next day (the
+    report tells what is late). A transaction that has written reads its own writes, so it
+    renders without the cache."""
+    if PLAN_DATA.pending() or FOLLOW_UP_DATA.pending():
+        return render()
+    generations = f"{PLAN_DATA.current()}:{FOLLOW_UP_DATA.current()}"
+    return _cached_render(
+        f"{name}:{generations}:{timezone.localdate().isoformat()}", render, OPEN_PDF_CACHE_SECONDS
+    )
+
+
+def _cached_render(name: str, render, seconds: int) -> tuple[str, bytes]:
+    """The PDF from the shared cache, or rendered by one request at a time.
+
+    Rendering a large report takes seconds and hundreds of megabytes; a second request for the
+    same report waits for the first one's result instead of rendering it again beside it, and
+    after `REPORT_WAIT_SECONDS` is told to try again shortly (`ReportBeingRendered`). The key
+    holds the language and a fingerprint of the report's templates and stylesheet, so a new
+    release that changes the layout renders anew rather than serving the old one.
     """
     layout = files_fingerprint(REPORT_TEMPLATES, REPORT_STYLESHEET)
     key = f"followup:pdf:{name}:{translation.get_language()}:{layout}"
     cached = cache.get(key)
-    if cached is None:
-        cached = render()
-        cache.set(key, cached, PDF_CACHE_SECONDS)
-    return cached
+    if cached is not None:
+        return cached
+    rendering = f"{key}:rendering"
+    give_up = time.monotonic() + REPORT_WAIT_SECONDS
+    # `add` writes only when the key is absent: of two requests, one gets to render.
+    while not cache.add(rendering, True, RENDERING_LOCK_SECONDS):
+        if time.monotonic() >= give_up:
+            raise ReportBeingRendered(name)
+        time.sleep(REPORT_POLL_SECONDS)
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    try:
+        # Rendered by the request that held the lock between this one's get and add.
+        cached = cache.get(key)
+        if cached is None:
+            cached = render()
+            cache.set(key, cached, seconds)
+        return cached
+    finally:
+        cache.delete(rendering)
 
 
 def _previous_version(plan, *, before: PlanVersion | None) -> PlanVersion | None:

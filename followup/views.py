@@ -31,7 +31,7 @@ from .forms import (
     RoundImportForm,
 )
 from .models import ActivityReview, FollowUp, PlanVersion
-from .reports import followup_report_pdf, plan_report_pdf
+from .reports import ReportBeingRendered, followup_report_pdf, plan_report_pdf
 from .resources import export_round_workbook, import_round, read_round_sheet
 from .rounds import (
     UnreportedActivities,
@@ -278,7 +278,17 @@ def plan_revision(request, plan_pk):
     )
 
 
-def _pdf(name: str, content: bytes) -> HttpResponse:
+# When a report another request is rendering will most likely be ready.
+REPORT_RETRY_AFTER_SECONDS = 30
+
+
+def _pdf(request, make_pdf) -> HttpResponse:
+    try:
+        name, content = make_pdf()
+    except ReportBeingRendered:
+        busy = render(request, "followup/report_being_rendered.html", status=503)
+        busy["Retry-After"] = str(REPORT_RETRY_AFTER_SECONDS)
+        return busy
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{name}"'
     return response
@@ -288,21 +298,22 @@ def _pdf(name: str, content: bytes) -> HttpResponse:
 @require_safe
 def round_report(request, pk):
     """The round's report for the review meeting; a closed round's from its version."""
-    return _pdf(*followup_report_pdf(_round(pk)))
+    follow_up = _round(pk)
+    return _pdf(request, lambda: followup_report_pdf(follow_up))
 
 
 @permissions.allowed_when(permissions.can_view)
 @require_safe
 def version_plan_report(request, pk):
     version = get_object_or_404(PlanVersion.objects.select_related("plan"), pk=pk)
-    return _pdf(*plan_report_pdf(version.plan, version=version))
+    return _pdf(request, lambda: plan_report_pdf(version.plan, version=version))
 
 
 @permissions.allowed_when(permissions.can_view)
 @require_safe
 def plan_report(request, plan_pk):
     plan = get_object_or_404(ActivityPlan, pk=plan_pk)
-    return _pdf(*plan_report_pdf(plan))
+    return _pdf(request, lambda: plan_report_pdf(plan))
 
 
 @permissions.allowed_when(permissions.can_view)

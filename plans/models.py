@@ -394,7 +394,7 @@ class Activity(VersionedModel):
     code_prefix = models.CharField(max_length=20, editable=False, default="")
     code_serial = models.PositiveIntegerField(editable=False, default=0)
     title = PlainCharField(_("title"), max_length=300)
-    description = PlainTextField(_("description"), blank=True)
+    description = PlainTextField(_("description"), max_length=1500, blank=True)
     activity_type = models.CharField(
         _("activity type"), max_length=30, choices=ActivityType, blank=True
     )
@@ -431,7 +431,10 @@ class Activity(VersionedModel):
         help_text=_("Prefer a unit or role to a person's name."),
     )
     measurability = PlainTextField(
-        _("measurability"), blank=True, help_text=_("How the success of the activity is measured.")
+        _("measurability"),
+        max_length=500,
+        blank=True,
+        help_text=_("How the success of the activity is measured."),
     )
     status = models.CharField(
         _("status"), max_length=20, choices=ActivityStatus, default=ActivityStatus.PLANNED

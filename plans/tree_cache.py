@@ -12,23 +12,19 @@ the section template (a deployment that changes it never serves old HTML). Filte
 cached: their rows depend on the filter, and they are small.
 """
 
-import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
 from klockaretorpet.fingerprint import files_fingerprint
+from klockaretorpet.generations import Generation
 
 SECTION_TEMPLATE = "plans/_strategy_section.html"
 SECTION_TEMPLATE_FILE = settings.BASE_DIR / "templates" / SECTION_TEMPLATE
-GENERATION_KEY = "plans:tree-generation"
-WATCHED_APPS = frozenset({"strategies", "plans"})
 # Bounds how long an entry can outlive a code change that the template fingerprint misses.
 SECTION_TIMEOUT = 6 * 60 * 60
 
@@ -44,49 +40,17 @@ class Section:
         return mark_safe(self.html)  # noqa: S308 (the output of our own template)
 
 
+# Every committed write to the strategies or plans apps starts a new generation.
+PLAN_DATA = Generation("plans:tree-generation", frozenset({"strategies", "plans"}))
+
+
 def new_generation() -> None:
-    """Start a new generation once the current transaction commits.
-
-    After the commit, not before: a request that read the old rows between the bump and the commit
-    would otherwise store them under the new generation.
-    """
-    transaction.on_commit(_replace_generation)
-
-
-def _replace_generation() -> None:
-    cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
-
-
-def _pending_generation() -> bool:
-    """Whether this transaction has written plan data and will start a new generation.
-
-    One request per transaction is enough (an import saves thousands of rows): a request still
-    listed was made inside savepoints that are either released, so they can no longer be rolled
-    back, or still open, and then a rollback undoes the later write as well.
-    """
-    return any(
-        callback is _replace_generation for _sids, callback, _robust in connection.run_on_commit
-    )
-
-
-def _on_write(sender, **kwargs) -> None:
-    if sender._meta.app_label in WATCHED_APPS and not _pending_generation():
-        new_generation()
+    """For writes that send no signal (`bulk_create`, `queryset.update()`)."""
+    PLAN_DATA.bump()
 
 
 def connect_signals() -> None:
-    for signal in (post_save, post_delete, m2m_changed):
-        signal.connect(_on_write, dispatch_uid=f"plans.tree_cache.{signal}")
-
-
-def _generation() -> str:
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:
-        # An emptied or evicted cache starts a generation of its own.
-        generation = uuid.uuid4().hex
-        cache.add(GENERATION_KEY, generation, None)
-        generation = cache.get(GENERATION_KEY, generation)
-    return generation
+    PLAN_DATA.connect()
 
 
 def _key(generation: str, plan, strategy) -> str:
@@ -112,11 +76,11 @@ def render_sections(*, plan, goals, filter_form, activities_of) -> list[Section]
     """
     pairs = [(goal, strategy) for goal in goals for strategy in goal.strategies.all()]
     # A transaction that has written plan data reads its own writes, which others cannot see yet.
-    cacheable = plan is not None and not filter_form.is_filtering and not _pending_generation()
+    cacheable = plan is not None and not filter_form.is_filtering and not PLAN_DATA.pending()
     sections: dict[int, Section] = {}
     keys: dict[int, str] = {}
     if cacheable:
-        generation = _generation()
+        generation = PLAN_DATA.current()
         keys = {strategy.pk: _key(generation, plan, strategy) for _goal, strategy in pairs}
         found = cache.get_many(keys.values())
         sections = {pk: found[key] for pk, key in keys.items() if key in found}

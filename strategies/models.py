@@ -23,6 +23,7 @@ class District(models.Model):
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     description = PlainTextField(
         _("description"),
+        max_length=3000,
         blank=True,
         help_text=_("Facts about the district: residents, households, history."),
     )
@@ -169,21 +170,27 @@ class IntentDeclaration(VersionedModel):
         _("adopted"), null=True, blank=True, help_text=_("The month the declaration was adopted.")
     )
     introduction = PlainTextField(
-        _("introduction"), blank=True, help_text=_("Who made the declaration and why.")
+        _("introduction"),
+        max_length=10000,
+        blank=True,
+        help_text=_("Who made the declaration and why."),
     )
     programme_goals_introduction = PlainTextField(
-        _("introduction to the programme goals"), blank=True
+        _("introduction to the programme goals"), max_length=10000, blank=True
     )
-    background = PlainTextField(_("background"), blank=True)
-    vision = PlainTextField(_("vision"))
-    goals_introduction = PlainTextField(_("introduction to the goals"), blank=True)
+    background = PlainTextField(_("background"), max_length=10000, blank=True)
+    vision = PlainTextField(_("vision"), max_length=2000)
+    goals_introduction = PlainTextField(
+        _("introduction to the goals"), max_length=10000, blank=True
+    )
     implementation = PlainTextField(
         _("implementation and follow-up"),
+        max_length=10000,
         blank=True,
         help_text=_("How the activity plan is made, carried out and followed up."),
     )
     success_factors_introduction = PlainTextField(
-        _("introduction to the critical success factors"), blank=True
+        _("introduction to the critical success factors"), max_length=10000, blank=True
     )
     partners = models.ManyToManyField(
         Organisation,
@@ -236,7 +243,7 @@ class Goal(VersionedModel):
         _("number"), help_text=_("1, 2, 3 …: the first part of activity reference codes.")
     )
     title = PlainCharField(_("title"), max_length=200)
-    description = PlainTextField(_("description"), blank=True)
+    description = PlainTextField(_("description"), max_length=3000, blank=True)
 
     history = HistoricalRecords()
     objects = GoalManager()
@@ -298,7 +305,7 @@ class Strategy(VersionedModel):
         help_text=_("1, 2, 3 … within the goal: the second part of activity reference codes."),
     )
     title = PlainCharField(_("title"), max_length=200)
-    description = PlainTextField(_("description"), blank=True)
+    description = PlainTextField(_("description"), max_length=3000, blank=True)
 
     history = HistoricalRecords()
     objects = StrategyManager()
@@ -341,7 +348,7 @@ class ReferenceListItem(models.Model):
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
     position = models.PositiveSmallIntegerField(_("order"), default=0)
     title = PlainCharField(_("title"), max_length=200)
-    description = PlainTextField(_("description"), blank=True)
+    description = PlainTextField(_("description"), max_length=3000, blank=True)
 
     objects = SlugNaturalKeyManager()
 

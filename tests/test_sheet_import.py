@@ -242,6 +242,20 @@ def test_a_control_character_excel_escaped_in_a_cell_is_refused_naming_row_and_c
     assert Activity.history.count() == history_before
 
 
+def test_a_cell_over_its_fields_length_limit_is_refused_naming_row_column_and_limit(
+    declaration, importer
+):
+    workbook = exported(declaration)
+    row = set_cell(workbook, "1.2.1", "Mätbarhet", "m" * 501)
+
+    outcome = import_file(declaration, workbook_bytes(workbook), importer)
+
+    assert outcome.problems == [
+        f"Rad {row}, kolumn ”Mätbarhet”: ”Mätbarhet” får vara högst 500 tecken lång; texten "
+        "har 501 tecken."
+    ]
+
+
 # --- case 7: rows as the spreadsheet program numbers them ----------------------------------------
 
 

@@ -3,6 +3,8 @@
 import datetime
 import io
 import re
+import threading
+import time
 from decimal import Decimal
 
 import pypdf
@@ -216,3 +218,114 @@ def test_an_open_rounds_report_shows_every_edit_made_since_the_last_print(cycle,
     activity.save()
 
     assert "Rubrik ändrad före mötet" in text_of(client.get(url).content)[0]
+
+
+@pytest.fixture
+def counted_renders(monkeypatch):
+    renders = []
+    render_pdf = reports.render_pdf
+    monkeypatch.setattr(
+        reports, "render_pdf", lambda html: renders.append(html) or render_pdf(html)
+    )
+    return renders
+
+
+# Committed writes, as in production: a transaction's own writes are never cached.
+@pytest.mark.django_db(transaction=True)
+def test_an_open_rounds_report_is_rendered_again_only_after_the_plan_or_a_report_changed(
+    cycle, client, counted_renders
+):
+    follow_up, activities, admin = cycle
+    admin.groups.add(Group.objects.get_or_create(name="Läsare")[0])
+    client.force_login(admin)
+    url = reverse("followup:round-report", args=[follow_up.pk])
+
+    first, again = client.get(url), client.get(url)
+    assert len(counted_renders) == 1
+    assert first.content == again.content
+
+    review = ActivityReview.objects.get(activity=activities[0], follow_up=follow_up)
+    review.done = "Fyra vandringar i stället för tre."
+    review.save()
+    after_report = client.get(url)
+    activity = Activity.objects.get(pk=activities[1].pk)
+    activity.title = "Läxhjälp på biblioteket och i skolan"
+    activity.save()
+    after_plan = client.get(url)
+    client.get(url)
+
+    assert len(counted_renders) == 3
+    assert "Fyra vandringar i stället för tre." in text_of(after_report.content)[0]
+    assert "Läxhjälp på biblioteket och i skolan" in text_of(after_plan.content)[0]
+
+
+# Committed writes, as in production: a transaction's own writes are never cached.
+@pytest.mark.django_db(transaction=True)
+def test_the_current_plans_pdf_is_rendered_again_only_after_the_plan_changed(
+    cycle, client, counted_renders
+):
+    follow_up, activities, admin = cycle
+    admin.groups.add(Group.objects.get_or_create(name="Läsare")[0])
+    client.force_login(admin)
+    url = reverse("followup:plan-report", args=[follow_up.plan.pk])
+
+    client.get(url), client.get(url)
+    activity = Activity.objects.get(pk=activities[2].pk)
+    activity.title = "Öppen förskola på lördagar"
+    activity.save()
+    changed = client.get(url)
+
+    assert len(counted_renders) == 2
+    assert "Öppen förskola på lördagar" in text_of(changed.content)[0]
+
+
+def test_a_second_request_for_a_report_being_rendered_waits_rather_than_renders_it_again():
+    started, release, renders, results = threading.Event(), threading.Event(), [], []
+
+    def render_slowly():
+        renders.append(1)
+        started.set()
+        release.wait(10)
+        return "rapport.pdf", b"%PDF-"
+
+    def ask():
+        results.append(reports._cached_render("probe", render_slowly, 60))
+
+    first, second = threading.Thread(target=ask), threading.Thread(target=ask)
+    first.start()
+    started.wait(10)
+    second.start()
+    time.sleep(0.3)  # the second request is waiting now
+    release.set()
+    first.join(10)
+    second.join(10)
+
+    assert renders == [1]
+    assert results == [("rapport.pdf", b"%PDF-")] * 2
+
+
+# Committed writes, as in production: a transaction's own writes are never cached.
+@pytest.mark.django_db(transaction=True)
+def test_a_report_being_rendered_too_long_gets_a_page_asking_to_try_again(
+    cycle, client, monkeypatch
+):
+    follow_up, _activities, admin = cycle
+    admin.groups.add(Group.objects.get_or_create(name="Läsare")[0])
+    client.force_login(admin)
+    url = reverse("followup:round-report", args=[follow_up.pk])
+    monkeypatch.setattr(reports, "REPORT_WAIT_SECONDS", 0)
+    render_pdf, asked_meanwhile = reports.render_pdf, []
+
+    def render_while_someone_else_asks(html):
+        # A colleague asks for the same report while this one is being rendered.
+        asked_meanwhile.append(client.get(url))
+        return render_pdf(html)
+
+    monkeypatch.setattr(reports, "render_pdf", render_while_someone_else_asks)
+    rendered = client.get(url)
+
+    busy = asked_meanwhile[0]
+    assert rendered.status_code == 200
+    assert busy.status_code == 503
+    assert busy["Retry-After"] == "30"
+    assert "Rapporten tas fram" in busy.content.decode()

@@ -504,6 +504,27 @@ def test_a_report_cell_with_control_characters_is_refused_naming_row_and_column(
     assert not ActivityReview.objects.exists()
 
 
+def test_a_report_cell_over_its_length_limit_is_refused_naming_row_column_and_limit(
+    follow_up, admin
+):
+    workbook = exported(follow_up)
+    row = fill(
+        workbook.active,
+        "1.1.1",
+        assessment=str(Assessment.ON_TRACK.label),
+        done="d" * 1501,
+        new_status=str(ActivityStatus.ONGOING.label),
+    )
+
+    outcome = run_import(follow_up, workbook, admin)
+
+    assert outcome.problems == [
+        f"Rad {row}, kolumn ”{heading('done')}”: ”Vad som har gjorts” får vara högst 1\xa0500 "
+        "tecken lång; texten har 1\xa0501 tecken."
+    ]
+    assert not ActivityReview.objects.exists()
+
+
 def test_a_semicolon_csv_saved_by_excel_imports(follow_up, admin):
     # Excel saves the “last changed” cell as displayed, to the minute.
     report(follow_up, "1.1.1", admin)

@@ -141,7 +141,7 @@ def test_an_erased_name_is_gone_from_the_cached_page_at_once(page):
 def test_a_transaction_of_many_writes_starts_one_generation(page, monkeypatch):
     _client, _url, activities = page
     started = []
-    monkeypatch.setattr(tree_cache, "_replace_generation", lambda: started.append("new"))
+    monkeypatch.setattr(tree_cache.PLAN_DATA, "_replace", lambda: started.append("new"))
 
     with transaction.atomic():
         for activity in Activity.objects.filter(pk__in=[a.pk for a in activities]):

@@ -1,0 +1,61 @@
+"""Generations: one token per kind of data that every committed write replaces, so that output
+rendered from that data can be cached under the token and is never served stale.
+
+A `Generation` watches the models of some apps (by label: this module knows no app) through
+model signals, because writes come from everywhere (admin, portal, Excel import, management
+commands, shell). `queryset.update()` and `bulk_create` send no signal, so code that uses them
+calls `bump()` itself. The plan pages' sections use the plan data's generation
+(`plans.tree_cache`); the follow-up reports add the follow-up data's.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+
+class Generation:
+    def __init__(self, key: str, app_labels: frozenset[str]):
+        self.key = key
+        self.app_labels = app_labels
+
+    def bump(self) -> None:
+        """Start a new generation once the current transaction commits.
+
+        After the commit, not before: a request that read the old rows between the bump and the
+        commit would otherwise store them under the new generation.
+        """
+        transaction.on_commit(self._replace)
+
+    def _replace(self) -> None:
+        cache.set(self.key, uuid.uuid4().hex, None)
+
+    def pending(self) -> bool:
+        """Whether this transaction has written watched data and will start a new generation.
+
+        One bump per transaction is enough (an import saves thousands of rows): a bump still
+        listed was made inside savepoints that are either released, so they can no longer be
+        rolled back, or still open, and then a rollback undoes the later write as well.
+        """
+        replace = self._replace
+        return any(callback == replace for _sids, callback, _robust in connection.run_on_commit)
+
+    def current(self) -> str:
+        generation = cache.get(self.key)
+        if generation is None:
+            # An emptied or evicted cache starts a generation of its own.
+            generation = uuid.uuid4().hex
+            cache.add(self.key, generation, None)
+            generation = cache.get(self.key, generation)
+        return generation
+
+    def _on_write(self, sender, **kwargs) -> None:
+        if sender._meta.app_label in self.app_labels and not self.pending():
+            self.bump()
+
+    def connect(self) -> None:
+        for signal in (post_save, post_delete, m2m_changed):
+            signal.connect(self._on_write, dispatch_uid=f"{self.key}:{signal}", weak=False)
