@@ -1,12 +1,13 @@
 """The public face of a published declaration: a read-only page for residents, and its
 activities as open data (JSON and CSV) at stable addresses.
 
-Everything here is reachable without logging in, so it shows only what the plan itself says and
-how the latest *closed* follow-up assessed each activity. Never shown: the responsible unit or
-contact (often a person's name), who reported, what the reports say (internal working notes),
-the change history, and anything of an open round (its reports are still drafts). An
-unpublished declaration is a 404 for everyone, staff included, so a public address never shows
-a draft.
+Everything here is reachable without logging in, so it shows only what was adopted: the
+declaration's *active* plan (a draft plan is not shown, even when the declaration is published),
+and each activity's status and assessment as the latest *closed* follow-up recorded them (its
+plan version); a status reported in an open round is a draft until the round closes. Never
+shown: the responsible unit or contact (often a person's name), who reported, what the reports
+say (internal working notes), the change history, and anything of an open round. An unpublished
+declaration is a 404 for everyone, staff included, so a public address never shows a draft.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from klockaretorpet.xlsx import inert_text
-from plans.models import Activity, ActivityPlan
+from plans.models import Activity, ActivityPlan, ActivityStatus, PlanStatus
 from strategies.models import Goal, IntentDeclaration, Strategy
 
 from .models import Assessment, FollowUp, FollowUpState
@@ -57,7 +58,8 @@ def public_plan(slug: str) -> PublicPlan:
     """The published declaration `slug` with its current plan; 404 when it is not published.
 
     Each goal's strategies get `public_activities`, and each activity gets `public_assessment`
-    (an `Assessment`, or None when the latest closed round has no report for it)."""
+    (an `Assessment`, or None when the latest closed round has no report for it) and
+    `public_status` (an `ActivityStatus` from that round's plan version, or None)."""
     declaration = get_object_or_404(
         IntentDeclaration.objects.select_related("district").prefetch_related("partners"),
         slug=slug,
@@ -68,16 +70,24 @@ def public_plan(slug: str) -> PublicPlan:
             Prefetch("strategies", queryset=Strategy.objects.order_by("position"))
         )
     )
-    plan = ActivityPlan.objects.filter(declaration=declaration).current()
+    plan = ActivityPlan.objects.filter(declaration=declaration, status=PlanStatus.ACTIVE).current()
     follow_up = None
     activities: list[Activity] = []
+    adopted_statuses: dict[str, str] = {}
     if plan is not None:
         follow_up = (
             FollowUp.objects.filter(plan=plan, state=FollowUpState.CLOSED)
-            .only("pk", "year", "plan_id")
+            .select_related("version")
+            .only("pk", "year", "plan_id", "version__snapshot")
             .order_by("-year")
             .first()
         )
+        version = getattr(follow_up, "version", None) if follow_up else None
+        if version is not None:
+            adopted_statuses = {
+                activity["code"]: activity["status"]
+                for activity in version.snapshot.get("activities", [])
+            }
         activities = list(
             plan.activities.select_related("strategy__goal", "lead_organisation")
             .prefetch_related("co_organisations")
@@ -95,6 +105,9 @@ def public_plan(slug: str) -> PublicPlan:
     for activity in activities:
         value = assessments.get(activity.pk)
         activity.public_assessment = Assessment(value) if value else None
+        # None for an activity no closed follow-up has seen yet (added since).
+        status = adopted_statuses.get(activity.reference_code)
+        activity.public_status = ActivityStatus(status) if status else None
         by_strategy.setdefault(activity.strategy_id, []).append(activity)
     for goal in goals:
         for strategy in goal.strategies.all():
@@ -114,7 +127,7 @@ def _month(value) -> str | None:
 
 def activity_record(activity: Activity) -> dict[str, Any]:
     """One activity as open data; the JSON's `activities` items and the CSV's rows."""
-    assessment = activity.public_assessment
+    assessment, status = activity.public_assessment, activity.public_status
     return {
         "code": activity.reference_code,
         "goal": activity.strategy.goal.position,
@@ -129,10 +142,10 @@ def activity_record(activity: Activity) -> dict[str, Any]:
         "schedule": activity.schedule_label or None,
         "planned_start": _month(activity.planned_start),
         "planned_end": _month(activity.planned_end),
-        "status": activity.status,
-        "status_label": capfirst(activity.get_status_display()),
+        "status": status.value if status else None,
+        "status_label": capfirst(str(status.label)) if status else None,
         "assessment": assessment.value if assessment else None,
-        "assessment_label": capfirst(assessment.label) if assessment else None,
+        "assessment_label": capfirst(str(assessment.label)) if assessment else None,
     }
 
 

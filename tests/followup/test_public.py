@@ -12,8 +12,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from followup.models import ActivityReview, Assessment, FollowUp
-from followup.rounds import close_round
-from plans.models import ActivityStatus, ActivityType, PlanStatus
+from followup.rounds import close_round, save_review
+from plans.models import Activity, ActivityStatus, ActivityType, PlanStatus
 from strategies.models import Organisation
 from tests.conftest import count_queries
 from tests.factories import (
@@ -72,7 +72,9 @@ def world(django_user_model):
         title="Ökad rörelse",
         description="Stråk som binder ihop stadsdelen.",
     )
-    plan = PlanFactory(declaration=declaration, name="Aktivitetsplan 2023–2026")
+    plan = PlanFactory(
+        declaration=declaration, name="Aktivitetsplan 2023–2026", status=PlanStatus.ACTIVE
+    )
     activity = ActivityFactory(
         plan=plan,
         strategy=strategy,
@@ -223,6 +225,59 @@ def test_without_a_closed_round_no_activity_has_an_assessment(world):
     assert [a["assessment"] for a in data["activities"]] == [None]
 
 
+def test_a_status_reported_in_an_open_round_is_not_public_until_the_round_closes(world):
+    # The open round's report moves the activity on at once in the portal…
+    draft = ActivityReview.objects.get(follow_up=world["rounds"][2025])
+    draft.new_status = ActivityStatus.DONE
+    save_review(draft, actual_values={}, user=world["reviewer"])
+    assert Activity.objects.get(pk=world["activity"].pk).status == ActivityStatus.DONE
+    client = Client()
+
+    html = client.get(url("followup:public-declaration", world["declaration"])).content.decode()
+    data = client.get(url("followup:public-json", world["declaration"])).json()
+
+    # …but the public sees the status the 2024 follow-up recorded.
+    assert [(a["status"], a["status_label"]) for a in data["activities"]] == [
+        ("ongoing", "Pågående")
+    ]
+    assert "badge--ongoing" in html
+    assert "badge--done" not in html
+
+    close_round(world["rounds"][2025], user=world["reviewer"])
+    data = client.get(url("followup:public-json", world["declaration"])).json()
+    assert [a["status"] for a in data["activities"]] == ["done"]
+
+
+def test_an_activity_no_closed_round_has_seen_has_no_public_status(world):
+    ActivityFactory(
+        plan=world["plan"], strategy=world["strategy"], title="Ny läxhjälp", status="ongoing"
+    )
+    client = Client()
+
+    html = client.get(url("followup:public-declaration", world["declaration"])).content.decode()
+    data = client.get(url("followup:public-json", world["declaration"])).json()
+
+    added = next(a for a in data["activities"] if a["title"] == "Ny läxhjälp")
+    assert (added["status"], added["status_label"]) == (None, None)
+    assert "Ej uppföljd ännu" in html
+
+
+def test_a_published_declaration_shows_no_plan_that_is_still_a_draft(world):
+    world["plan"].status = PlanStatus.DRAFT
+    world["plan"].save()
+    client = Client()
+
+    html = client.get(url("followup:public-declaration", world["declaration"])).content.decode()
+    data = client.get(url("followup:public-json", world["declaration"])).json()
+    csv_text = client.get(url("followup:public-csv", world["declaration"])).content.decode()
+
+    assert "Trygghetsvandringar" not in html
+    assert "Avsiktsförklaringen har ingen antagen aktivitetsplan ännu." in html
+    assert (data["plan"], data["activities"]) == (None, [])
+    assert "Trygghetsvandringar" not in csv_text
+    assert "Trivsam stadsdel" in html  # the declaration itself is published
+
+
 def test_json_structure_and_headers(world):
     response = Client().get(url("followup:public-json", world["declaration"]))
 
@@ -322,7 +377,7 @@ def test_a_control_character_cannot_smuggle_a_formula_into_the_csv(world):
 @pytest.mark.parametrize("name", PUBLIC_URLS)
 def test_query_count_does_not_grow_with_the_number_of_activities(make_activities, name):
     def published(count):
-        plan, activities = make_activities(count)
+        plan, activities = make_activities(count, plan=PlanFactory(status=PlanStatus.ACTIVE))
         plan.declaration.is_published = True
         plan.declaration.save()
         closed = FollowUp.objects.create(plan=plan, year=2024, deadline=datetime.date(2025, 1, 31))
@@ -331,7 +386,9 @@ def test_query_count_does_not_grow_with_the_number_of_activities(make_activities
         close_round(closed, user=None)
         return url(name, plan.declaration)
 
-    few = count_queries(Client(), published(5))
-    many = count_queries(Client(), published(40))
+    few_url, many_url = published(5), published(40)
+    few, many = count_queries(Client(), few_url), count_queries(Client(), many_url)
 
     assert many == few
+    # The activities are there to count: the plan is adopted and followed up.
+    assert Client().get(many_url).content.count(b"on_track") >= 40
