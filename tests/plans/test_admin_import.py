@@ -77,7 +77,7 @@ def test_a_renamed_pdf_gets_a_clear_message(admin_client, declaration):
         },
     )
     page = response.content.decode()
-    assert "Filen ”plan.xlsx” är varken en Excelarbetsbok" in page
+    assert "Filen ”plan.xlsx” är ett PDF-dokument" in page
 
 
 def test_rows_gone_bad_between_preview_and_confirm_stop_everything(admin_client, declaration):
