@@ -3,12 +3,10 @@ differences between two plan versions."""
 
 from __future__ import annotations
 
-import secrets
 from collections import Counter
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Prefetch
@@ -17,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from klockaretorpet import permissions
+from klockaretorpet import pending_uploads, permissions
 from klockaretorpet.concurrency import StaleObjectError
 from klockaretorpet.xlsx import FormulaSafeXLSX
 from plans.models import Activity, ActivityPlan, Indicator
@@ -330,14 +328,6 @@ def round_export(request, pk):
     return response
 
 
-# The previewed file waits here for the user's confirmation (not on one server's disk).
-PENDING_IMPORT_SECONDS = 30 * 60
-
-
-def _pending_key(request, token: str) -> str:
-    return f"followup-import:{request.user.pk}:{token}"
-
-
 @permissions.allowed_when(permissions.can_view)
 def round_import(request, pk):
     """Upload a filled-in sheet, see the preview, then confirm: every row or none."""
@@ -350,15 +340,17 @@ def round_import(request, pk):
     form = RoundImportForm()
     outcome, token, file_name = None, "", ""
     if request.method == "POST" and request.POST.get("token"):
-        token = request.POST["token"]
-        pending = cache.get(_pending_key(request, token))
+        pending = pending_uploads.find(user=request.user, token=request.POST["token"])
         if pending is None:
             messages.error(request, _("The preview has expired. Upload the file again."))
             return redirect("followup:round-import", pk=follow_up.pk)
-        file_name, content = pending
-        outcome = _import(follow_up, request.user, file_name, content, dry_run=False)
+        file_name = pending.file_name
+        try:
+            outcome = _import(follow_up, request.user, file_name, pending.content, dry_run=False)
+        finally:
+            # Imported or refused, the file is not needed again: a new try starts from an upload.
+            pending_uploads.discard(user=request.user, token=pending.token)
         if outcome.ok:
-            cache.delete(_pending_key(request, token))
             messages.success(
                 request,
                 _("The reports were imported: %(new)d new, %(changed)d changed.")
@@ -377,9 +369,9 @@ def round_import(request, pk):
                 form.add_error("import_file", unreadable)
             else:
                 if outcome.ok:
-                    token = secrets.token_urlsafe(16)
-                    cache.set(
-                        _pending_key(request, token), (file_name, content), PENDING_IMPORT_SECONDS
+                    # Kept only for a preview that can be confirmed.
+                    token = pending_uploads.keep(
+                        user=request.user, content=content, file_name=file_name
                     )
     return render(
         request,

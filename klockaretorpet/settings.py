@@ -233,8 +233,9 @@ CONTENT_SECURITY_POLICY = {
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_IMPORT_IGNORE_BLANK_LINES = True
-# The admin's confirm step re-reads the uploaded file: from the shared cache, not one server's disk.
-IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
+# The admin's confirm step re-reads the uploaded file: from the shared cache, not one server's
+# disk, as a pending upload of its user (at most two a user, 30 minutes).
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "klockaretorpet.pending_uploads.PendingUploadStorage"
 # The most rows one import may hold (a plan has hundreds; this only stops runaway files).
 IMPORT_MAX_ROWS = int(os.environ.get("DJANGO_IMPORT_MAX_ROWS", "20000"))
 
@@ -254,6 +255,11 @@ PORTAL_BASE_URL = os.environ.get("DJANGO_PORTAL_BASE_URL", "http://127.0.0.1:800
 # (nginx: client_max_body_size 6m;).
 UPLOAD_MAX_BYTES = int(os.environ.get("DJANGO_UPLOAD_MAX_BYTES", str(5 * 1024 * 1024)))
 FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
+# What an uploaded workbook may unpack to (klockaretorpet/workbook_limits.py): 16 times the
+# upload limit, 80 MB, keeps reading any accepted file within 150 MB of memory.
+UPLOAD_MAX_UNPACKED_BYTES = int(
+    os.environ.get("DJANGO_UPLOAD_MAX_UNPACKED_BYTES", str(16 * UPLOAD_MAX_BYTES))
+)
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
 
 # One line per record on stdout, where gunicorn's own lines go too (gunicorn.conf.py), each with

@@ -34,13 +34,15 @@ from defusedxml.ElementTree import fromstring, iterparse
 from django.core.exceptions import ValidationError
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from openpyxl.cell.text import Text
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from openpyxl.workbook.defined_name import DefinedNameList
 from openpyxl.worksheet._reader import WorkSheetParser
-from openpyxl.xml.constants import SHEET_MAIN_NS
+from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
 
+from klockaretorpet import workbook_limits
 from klockaretorpet.plain_text import LINE_BREAK
 from klockaretorpet.uploads import SpreadsheetKind, validate_spreadsheet_upload
 
@@ -61,6 +63,7 @@ FORMULA_TAG = f"{{{SHEET_MAIN_NS}}}f"
 INLINE_STRING_TAG = f"{{{SHEET_MAIN_NS}}}is"
 MERGE_CELL_TAG = f"{{{SHEET_MAIN_NS}}}mergeCell"
 DATA_TAG = f"{{{SHEET_MAIN_NS}}}sheetData"
+STRING_TAG = f"{{{SHEET_MAIN_NS}}}si"
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,7 @@ def read_sheet(uploaded_file, layout: SheetLayout) -> Sheet:
     try:
         if kind == SpreadsheetKind.XLSX:
             with _workbook_errors(name):
-                workbook = _Workbook(content)
+                workbook = _Workbook(content, name)
                 try:
                     return _SheetBuilder(workbook, name, layout).build()
                 finally:
@@ -197,10 +200,48 @@ ERROR_VALUE = "error"
 TOO_LONG = "too_long"
 
 
+class _BoundedArchive(zipfile.ZipFile):
+    """A workbook's archive that opens no part larger than the reader may parse whole
+    (`klockaretorpet.workbook_limits`), but for the parts streamed (`open_streamed`)."""
+
+    def __init__(self, file, *, file_name: str):
+        super().__init__(file)
+        self.file_name = file_name
+        workbook_limits.check_archive(self.infolist(), file_name)
+
+    def open(self, name, mode="r", pwd=None, *, force_zip64=False):
+        if mode == "r":
+            info = name if isinstance(name, zipfile.ZipInfo) else self.getinfo(name)
+            workbook_limits.check_part_size(info.filename, info.file_size, self.file_name)
+        return super().open(name, mode, pwd, force_zip64=force_zip64)
+
+    def open_streamed(self, name: str):
+        return super().open(name)
+
+
 class _WorkbookParts(ExcelReader):
     """openpyxl's reading of a workbook, but for its worksheets: openpyxl's read-only mode
     parses every worksheet in full when it opens the file, just to find its size when the
-    file does not state it (a sheet without `<dimension>`), keeping an element per row."""
+    file does not state it (a sheet without `<dimension>`), keeping an element per row. Every
+    other part is opened through `_BoundedArchive`, which refuses a part larger than the limit
+    before it is parsed; the shared strings are read here, counted as they are read."""
+
+    def __init__(self, content: bytes, file_name: str):
+        super().__init__(io.BytesIO(content), read_only=True, data_only=True)
+        self.archive.close()
+        self.archive = _BoundedArchive(io.BytesIO(content), file_name=file_name)
+        self.file_name = file_name
+
+    def read_strings(self):
+        part = self.package.find(SHARED_STRINGS)
+        if part is None:
+            return
+        path = part.PartName[1:]
+        workbook_limits.check_shared_strings_size(
+            self.archive.getinfo(path).file_size, self.file_name
+        )
+        with self.archive.open_streamed(path) as source:
+            self.shared_strings = _shared_strings(source, self.file_name)
 
     def read_worksheets(self):
         self.worksheets = [
@@ -222,8 +263,8 @@ class _WorkbookParts(ExcelReader):
 class _Workbook:
     """An .xlsx archive: its worksheets, streamed one at a time."""
 
-    def __init__(self, content: bytes):
-        self.parts = _WorkbookParts(io.BytesIO(content), read_only=True, data_only=True)
+    def __init__(self, content: bytes, name: str):
+        self.parts = _WorkbookParts(content, name)
         self.parts.read()
         book = self.parts.wb
         self.sheet_names = [name for name, _path in self.parts.worksheets]
@@ -234,7 +275,9 @@ class _Workbook:
         created = book.properties.created
         # openpyxl reads the W3C date of the document properties as naive UTC.
         self.created = created.replace(tzinfo=datetime.UTC) if created else None
-        self.recalculation_requested = _asks_for_recalculation(content)
+        self.recalculation_requested = _asks_for_recalculation(
+            self.parts.archive.read(self.parts.parser.workbook_part_name)
+        )
         self.merged: list[str] = []
 
     def close(self) -> None:
@@ -260,28 +303,39 @@ class _Workbook:
             date_formats=book._date_formats,
             timedelta_formats=book._timedelta_formats,
         )
-        with self.parts.archive.open(path) as source:
+        with self.parts.archive.open_streamed(path) as source:
             elements, row, number = [], None, 0
+            # The cell being read, and how many elements it holds so far.
+            cell, held = None, 0
             for event, element in iterparse(source, events=("start", "end")):
                 if event == "start":
                     elements.append(element)
-                    if element.tag == ROW_TAG:
+                    if len(elements) > workbook_limits.MAX_XML_DEPTH:
+                        raise workbook_limits.too_complex(self.parts.file_name)
+                    if cell is not None:
+                        held += 1
+                        if held > workbook_limits.MAX_ELEMENTS_PER_TEXT:
+                            raise workbook_limits.too_complex(self.parts.file_name)
+                    elif element.tag == CELL_TAG and row is not None:
+                        cell, held = element, 0
+                    elif element.tag == ROW_TAG:
                         number = _row_number(element.get("r"), number)
                         row = RawRow(number)
                         cells.row_counter, cells.col_counter = number, 0
                     continue
                 elements.pop()
                 parent = elements[-1] if elements else None
-                if element.tag == CELL_TAG and row is not None:
+                if element is cell:
                     self._read_cell(element, row, cells, max_columns)
+                    cell = None
+                elif cell is not None:
+                    # Inside a cell: read with the cell.
+                    continue
                 elif element.tag == ROW_TAG:
                     yield row
                     row = None
                 elif element.tag == MERGE_CELL_TAG:
                     self.merged.append(element.get("ref") or "")
-                elif row is not None:
-                    # Inside a cell: read with the cell.
-                    continue
                 if parent is not None:
                     # Read: no longer needed. It is the last child its parent has so far.
                     del parent[-1]
@@ -337,15 +391,41 @@ def _unescape(value: str) -> str:
     return OOXML_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), value)
 
 
-def _asks_for_recalculation(content: bytes) -> bool:
+def _shared_strings(source, file_name: str) -> list[str]:
+    """openpyxl's reading of the shared strings, but counted while they are read and dropping
+    every element once read, so that memory is bounded by the limits, not by the part."""
+    strings, elements, held = [], [], 0
+    for event, element in iterparse(source, events=("start", "end")):
+        if event == "start":
+            elements.append(element)
+            if len(elements) > workbook_limits.MAX_XML_DEPTH:
+                raise workbook_limits.too_complex(file_name)
+            held += 1
+            if held > workbook_limits.MAX_ELEMENTS_PER_TEXT:
+                raise workbook_limits.too_complex(file_name)
+            continue
+        elements.pop()
+        if element.tag == STRING_TAG:
+            # Escapes ("_x0001_", "_x005F_") are decoded with the cell, as for inline text.
+            strings.append(Text.from_tree(element).content)
+            workbook_limits.check_shared_strings_count(len(strings), file_name)
+        elif len(elements) > 1:
+            # Inside a string: read with it.
+            continue
+        held = 0
+        if elements:
+            del elements[-1][-1]
+    return strings
+
+
+def _asks_for_recalculation(workbook_xml: bytes) -> bool:
     """Whether the workbook asks to be calculated again when opened (`fullCalcOnLoad`).
 
     Spreadsheet programs store what they computed and ask for nothing; writers that compute
     nothing (XlsxWriter, openpyxl, pandas) ask, because their stored results are placeholders.
     Read from the XML itself: openpyxl's reading reports the attribute as set when it is absent.
     """
-    with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        workbook = fromstring(archive.read("xl/workbook.xml"))
+    workbook = fromstring(workbook_xml)
     calculation = workbook.find(f"{{{SHEET_MAIN_NS}}}calcPr")
     if calculation is None:
         return False

@@ -12,8 +12,9 @@ import math
 import os
 import re
 import zipfile
+import zlib
 
-from django.conf import settings
+import olefile
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.deconstruct import deconstructible
@@ -21,13 +22,25 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+from klockaretorpet import workbook_limits
+
+DEFAULT_MAX_BYTES = workbook_limits.DEFAULT_UPLOAD_MAX_BYTES
 MEGABYTE = 1024 * 1024
 
-# An OLE2 compound file: an Excel 97–2003 workbook, or an .xlsx that Excel has encrypted with a
-# password (Excel wraps those in OLE2, so they are no longer ZIP archives).
+# An OLE2 compound file: an Excel 97–2003 workbook, an .xlsx that Excel has encrypted with a
+# password (Excel wraps those in OLE2, so they are no longer ZIP archives), a Word 97–2003
+# document, … Its directory of streams tells them apart.
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 XLSX_REQUIRED_MEMBERS = frozenset({"[Content_Types].xml", "xl/workbook.xml"})
+PDF_MAGIC = b"%PDF-"
+# OpenDocument files name their kind in a first, uncompressed member called `mimetype`.
+ODS_MIMETYPE = "application/vnd.oasis.opendocument.spreadsheet"
+OPENDOCUMENT_NAMES = {
+    "application/vnd.oasis.opendocument.text": lambda: _("an OpenDocument text (.odt)"),
+    "application/vnd.oasis.opendocument.presentation": lambda: _(
+        "an OpenDocument presentation (.odp)"
+    ),
+}
 # Enough text to tell a CSV file from anything else without holding a large file in memory.
 TEXT_SNIFF_BYTES = 64 * 1024
 # Text formats that decode as cleanly as a CSV file but are not one: a PDF export, a page or an
@@ -40,17 +53,22 @@ BINARY_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 class SpreadsheetKind(models.TextChoices):
     XLSX = "xlsx", gettext_lazy("Excel workbook (.xlsx)")
     CSV = "csv", gettext_lazy("CSV file")
+    # Recognised so that the reader can say how to save it as .xlsx; never read.
+    ODS = "ods", gettext_lazy("OpenDocument spreadsheet (.ods)")
 
 
 SPREADSHEET_KINDS = tuple(SpreadsheetKind.values)
 
 
 def validate_spreadsheet_upload(uploaded_file) -> str:
-    """Return the kind of the uploaded spreadsheet, `"xlsx"` or `"csv"`.
+    """Return the kind of the uploaded spreadsheet, `"xlsx"`, `"csv"` or `"ods"` (which the
+    reader refuses with its own message).
 
-    Raises `ValidationError` (naming the file) when it is empty, larger than the
-    `UPLOAD_MAX_BYTES` setting, or neither kind. Reads at most a few hundred kilobytes
-    whatever the file's size, and leaves the file at position 0 in every case, so the caller
+    Raises `ValidationError` (naming the file and saying what to do) when it is empty, larger
+    than the `UPLOAD_MAX_BYTES` setting, or not a spreadsheet: a password-protected or old
+    (.xls) workbook, a Word, PowerPoint, OpenDocument or PDF document, anything else. Reads
+    at most a few hundred kilobytes whatever the file's size (of an OLE2 file, its directory),
+    and leaves the file at position 0 in every case, so the caller
     can hand it straight to a parser.
     """
     name = os.path.basename(uploaded_file.name or "")
@@ -61,7 +79,7 @@ def validate_spreadsheet_upload(uploaded_file) -> str:
             code="empty",
             params={"name": name},
         )
-    max_bytes = getattr(settings, "UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES)
+    max_bytes = workbook_limits.max_upload_bytes()
     if size > max_bytes:
         raise ValidationError(
             _("The file “%(name)s” is %(size)s MB; the limit is %(limit)s MB."),
@@ -99,46 +117,24 @@ class SpreadsheetUploadValidator:
 def _sniff_kind(uploaded_file, name: str) -> str:
     uploaded_file.seek(0)
     if uploaded_file.read(len(OLE2_MAGIC)) == OLE2_MAGIC:
-        raise ValidationError(
-            _(
-                "The file “%(name)s” is an old Excel file (.xls) or a password-protected "
-                "workbook, which the portal cannot read. Open it in Excel, remove any password "
-                "and save it as an Excel workbook (.xlsx) without protection."
-            ),
-            code="old_or_protected_workbook",
-            params={"name": name},
-        )
+        raise _compound_file_error(uploaded_file, name)
 
     uploaded_file.seek(0)
     if zipfile.is_zipfile(uploaded_file):
-        if _is_xlsx_archive(uploaded_file):
-            if _unpacked_size(uploaded_file) > _max_unpacked_bytes():
-                # A few megabytes of zip can unpack to gigabytes (a zip bomb); openpyxl would
-                # try to hold it all in memory.
-                raise ValidationError(
-                    _(
-                        "The file “%(name)s” unpacks to far more data than a spreadsheet of "
-                        "its size holds, so the portal does not open it. Save the sheet from "
-                        "Excel as an Excel workbook (.xlsx) and try again."
-                    ),
-                    code="unpacks_too_large",
-                    params={"name": name},
-                )
-            return SpreadsheetKind.XLSX
-        # Word, PowerPoint and OpenDocument files are ZIP archives too; renamed, they look like
-        # a workbook to everything but this check.
-        raise ValidationError(
-            _(
-                "The file “%(name)s” is not an Excel workbook. It may be another kind of "
-                "document, such as a Word file, that has been renamed. Save the sheet from Excel "
-                "as an Excel workbook (.xlsx) and try again."
-            ),
-            code="not_a_workbook",
-            params={"name": name},
-        )
+        return _archive_kind(uploaded_file, name)
 
     uploaded_file.seek(0)
     head = uploaded_file.read(TEXT_SNIFF_BYTES)
+    if head.lstrip().startswith(PDF_MAGIC):
+        raise ValidationError(
+            _(
+                "The file “%(name)s” is a PDF document, which holds no sheet the portal can "
+                "read. Export the sheet from Excel as an Excel workbook (.xlsx) or as CSV and "
+                "try again."
+            ),
+            code="pdf",
+            params={"name": name},
+        )
     if _is_csv_text(head, complete=len(head) >= uploaded_file.size):
         return SpreadsheetKind.CSV
     raise ValidationError(
@@ -151,29 +147,98 @@ def _sniff_kind(uploaded_file, name: str) -> str:
     )
 
 
-def _is_xlsx_archive(uploaded_file) -> bool:
+def _compound_file_error(uploaded_file, name: str) -> ValidationError:
+    """What an OLE2 compound file is, from its directory of streams (never their content)."""
     uploaded_file.seek(0)
     try:
-        # Reads only the archive's directory, never the members themselves.
-        with zipfile.ZipFile(uploaded_file) as archive:
-            members = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return False
-    return members >= XLSX_REQUIRED_MEMBERS
+        with olefile.OleFileIO(uploaded_file) as compound:
+            streams = {"/".join(path) for path in compound.listdir(streams=True, storages=False)}
+    except Exception:  # a damaged directory gets the message of any other OLE2 file
+        streams = set()
+    params = {"name": name}
+    if streams & {"EncryptionInfo", "EncryptedPackage"}:
+        # Excel wraps a workbook it encrypts with a password in OLE2: no longer a ZIP archive.
+        return ValidationError(
+            _(
+                "The file “%(name)s” is a password-protected Excel workbook, which the portal "
+                "cannot read. Open it in Excel, remove the password (File → Info → Protect "
+                "Workbook → Encrypt with Password, then clear the password), save it as an "
+                "Excel workbook (.xlsx) and try again."
+            ),
+            code="protected_workbook",
+            params=params,
+        )
+    if streams & {"Workbook", "Book"}:
+        return ValidationError(
+            _(
+                "The file “%(name)s” is an old Excel workbook (.xls, Excel 97–2003), which the "
+                "portal does not read. Open it in Excel, choose File → Save As, pick the file "
+                "type “Excel Workbook (.xlsx)” and upload that file."
+            ),
+            code="old_workbook",
+            params=params,
+        )
+    if "WordDocument" in streams:
+        return _document_error(name, _("a Word document"), code="word_document")
+    if "PowerPoint Document" in streams:
+        return _document_error(name, _("a PowerPoint presentation"), code="powerpoint_document")
+    return ValidationError(
+        _(
+            "The file “%(name)s” is an Office file of the old kind (97–2003) but not an Excel "
+            "workbook, so the portal cannot read it. Save the sheet from Excel as an Excel "
+            "workbook (.xlsx) and try again."
+        ),
+        code="old_office_file",
+        params=params,
+    )
 
 
-def _unpacked_size(uploaded_file) -> int:
+def _archive_kind(uploaded_file, name: str) -> str:
+    """The kind of a ZIP archive: an Excel workbook, or an OpenDocument spreadsheet (for the
+    reader to explain); else an error naming the document it is. Reads the archive's directory
+    and at most its few-byte `mimetype` member."""
     uploaded_file.seek(0)
-    with zipfile.ZipFile(uploaded_file) as archive:
-        return sum(member.file_size for member in archive.infolist())
+    try:
+        with zipfile.ZipFile(uploaded_file) as archive:
+            members = archive.infolist()
+            names = {member.filename for member in members}
+            mimetype = ""
+            if "mimetype" in names and archive.getinfo("mimetype").file_size <= 100:
+                mimetype = archive.read("mimetype").decode("ascii", "replace").strip()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error):
+        names, members, mimetype = set(), [], ""
+    if names >= XLSX_REQUIRED_MEMBERS:
+        workbook_limits.check_archive(members, name)
+        return SpreadsheetKind.XLSX
+    if mimetype == ODS_MIMETYPE:
+        return SpreadsheetKind.ODS
+    if mimetype in OPENDOCUMENT_NAMES:
+        raise _document_error(name, OPENDOCUMENT_NAMES[mimetype](), code="opendocument")
+    if "word/document.xml" in names:
+        raise _document_error(name, _("a Word document"), code="word_document")
+    if "ppt/presentation.xml" in names:
+        raise _document_error(name, _("a PowerPoint presentation"), code="powerpoint_document")
+    # Any other archive, renamed: it looks like a workbook to everything but this check.
+    raise ValidationError(
+        _(
+            "The file “%(name)s” is not an Excel workbook. It may be another kind of "
+            "document, such as a Word file, that has been renamed. Save the sheet from Excel "
+            "as an Excel workbook (.xlsx) and try again."
+        ),
+        code="not_a_workbook",
+        params={"name": name},
+    )
 
 
-def _max_unpacked_bytes() -> int:
-    # Real workbooks compress about 5–10 times; 40 times the upload limit leaves ample room.
-    return getattr(
-        settings,
-        "UPLOAD_MAX_UNPACKED_BYTES",
-        40 * getattr(settings, "UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES),
+def _document_error(name: str, document: str, *, code: str) -> ValidationError:
+    return ValidationError(
+        _(
+            "The file “%(name)s” is %(document)s, not a spreadsheet, so the portal cannot "
+            "read it. Copy the table into a sheet in Excel, save it as an Excel workbook "
+            "(.xlsx) and try again."
+        ),
+        code=code,
+        params={"name": name, "document": document},
     )
 
 

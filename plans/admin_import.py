@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from import_export.admin import ImportMixin
 from import_export.forms import ConfirmImportForm, ImportForm
 
-from klockaretorpet import permissions
+from klockaretorpet import pending_uploads, permissions
 from klockaretorpet.uploads import SpreadsheetUploadValidator
 from klockaretorpet.xlsx import FormulaSafeXLSX
 from strategies.models import IntentDeclaration
@@ -28,6 +28,9 @@ class ActivitySheet(FormulaSafeXLSX):
         return gettext_lazy("Excel (.xlsx) or CSV")
 
     def create_dataset(self, in_stream):
+        if in_stream is None:
+            # The pending file has expired (or was discarded) between preview and confirmation.
+            raise ValidationError(_("The preview has expired. Upload the file again."))
         return read_activity_sheet(SimpleUploadedFile(_("the file"), in_stream))
 
 
@@ -88,8 +91,14 @@ class ActivityImportMixin(ImportMixin):
         }
 
     def import_action(self, request, **kwargs):
-        response = super().import_action(request, **kwargs)
+        # The uploaded file is kept (PendingUploadStorage) for this user only, and only when
+        # the preview offers to confirm it: a refused preview (an unreadable file, errors in
+        # rows or in the file as a whole) leaves nothing behind.
+        with pending_uploads.on_behalf_of(request.user) as pending:
+            response = super().import_action(request, **kwargs)
         context = getattr(response, "context_data", None) or {}
+        if context.get("confirm_form") is None:
+            pending.discard_kept()
         result, form = context.get("result"), context.get("form")
         if result is not None and not result.base_errors and form is not None:
             self._note_what_the_preview_read(request, result, form.cleaned_data["declaration"])
@@ -116,6 +125,20 @@ class ActivityImportMixin(ImportMixin):
                 )
                 % {"activities": "; ".join(absent)},
             )
+
+    def process_import(self, request, **kwargs):
+        # import-export removes the file after an import that ran, but not when reading or
+        # importing it raised; whatever the outcome, the file is not needed again.
+        token = request.POST.get("import_file_name", "")
+        with pending_uploads.on_behalf_of(request.user):
+            try:
+                return super().process_import(request, **kwargs)
+            except ValidationError as refused:
+                for message in refused.messages:
+                    messages.error(request, message)
+                return HttpResponseRedirect(request.path.replace("process_import/", "import/"))
+            finally:
+                pending_uploads.discard(user=request.user, token=token)
 
     def add_data_read_fail_error_to_form(self, form, e):
         if isinstance(e, ValidationError):

@@ -125,3 +125,39 @@ def saved_by_libreoffice(content: bytes, tmp_path: Path, *, to: str = "xlsx", na
         env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
     )
     return (out / f"{source.stem}.{to}").read_bytes()
+
+
+def encrypted(content: bytes, password: str = "hemligt") -> bytes:  # noqa: S107
+    """The workbook encrypted with a password, as Excel does (OLE2 with EncryptedPackage)."""
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    out = io.BytesIO()
+    OOXMLFile(io.BytesIO(content)).encrypt(password, out)
+    return out.getvalue()
+
+
+def converted_by_libreoffice(content: bytes, tmp_path: Path, to: str) -> bytes:
+    """The workbook converted by LibreOffice Calc to `to` (xls, ods, pdf)."""
+    source = tmp_path / "in.xlsx"
+    source.write_bytes(content)
+    out = tmp_path / "libreoffice"
+    subprocess.run(
+        [SOFFICE, "--headless", "--convert-to", to, "--outdir", str(out), str(source)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    return (out / f"in.{to}").read_bytes()
+
+
+def renamed_stream(compound: bytes, old: str, new: str) -> bytes:
+    """An OLE2 file with one stream renamed in its directory (Writer and Impress are not
+    installed with LibreOffice Calc: a .doc or .ppt is the directory of a real compound file
+    naming Word's or PowerPoint's main stream)."""
+    entry = old.encode("utf-16-le") + b"\0\0"
+    at = compound.index(entry)
+    assert at % 128 == 0
+    name = new.encode("utf-16-le") + b"\0\0"
+    record = name.ljust(64, b"\0") + len(name).to_bytes(2, "little")
+    return compound[:at] + record + compound[at + 66 :]

@@ -2,16 +2,29 @@ import contextlib
 import io
 import zipfile
 
+import openpyxl
 import pytest
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.utils import translation
 
+from klockaretorpet import workbook_limits
+from klockaretorpet.sheet_reading import SheetLayout, read_sheet
 from klockaretorpet.uploads import (
     SPREADSHEET_KINDS,
     SpreadsheetUploadValidator,
     validate_spreadsheet_upload,
+)
+from tests.sheet_files import (
+    SOFFICE,
+    converted_by_libreoffice,
+    encrypted,
+    raw_workbook,
+    renamed_stream,
+    rewritten,
+    workbook_bytes,
+    xlsxwriter_workbook,
 )
 
 MEGABYTE = 1024 * 1024
@@ -83,8 +96,8 @@ class CountingBytesIO(io.BytesIO):
         return data
 
 
-def test_kinds_are_xlsx_and_csv():
-    assert set(SPREADSHEET_KINDS) == {"xlsx", "csv"}
+def test_kinds_are_xlsx_and_csv_and_ods_for_the_reader_to_explain():
+    assert set(SPREADSHEET_KINDS) == {"xlsx", "csv", "ods"}
 
 
 def test_xlsx_workbook_is_recognised_as_xlsx():
@@ -113,9 +126,9 @@ def test_csv_longer_than_the_sniffed_part_is_recognised_even_if_a_letter_is_cut_
     assert validate_spreadsheet_upload(upload("lång.csv", content, "text/csv")) == "csv"
 
 
-def test_pdf_renamed_to_xlsx_is_neither_workbook_nor_csv():
+def test_pdf_renamed_to_xlsx_is_named_a_pdf_document():
     error = rejection(upload("Avsiktsförklaring.xlsx", PDF))
-    assert error.code == "not_a_spreadsheet"
+    assert error.code == "pdf"
     assert "”Avsiktsförklaring.xlsx”" in error.messages[0]
 
 
@@ -125,15 +138,21 @@ def test_image_is_neither_workbook_nor_csv():
     assert "skärmbild.csv" in error.messages[0]
 
 
-def test_word_document_renamed_to_xlsx_is_not_a_workbook():
+def test_word_document_renamed_to_xlsx_is_named_a_word_document():
     error = rejection(upload("plan.xlsx", docx_bytes()))
+    assert error.code == "word_document"
+    assert "plan.xlsx" in error.messages[0]
+
+
+def test_other_archive_renamed_to_xlsx_is_not_a_workbook():
+    error = rejection(upload("plan.xlsx", zip_archive({"bild.png": "x"})))
     assert error.code == "not_a_workbook"
     assert "plan.xlsx" in error.messages[0]
 
 
-def test_old_xls_or_encrypted_workbook_asks_for_an_unprotected_xlsx():
+def test_damaged_ole2_file_gets_the_generic_old_office_message():
     error = rejection(upload("skyddad.xlsx", OLE2_MAGIC + b"\x00" * 504))
-    assert error.code == "old_or_protected_workbook"
+    assert error.code == "old_office_file"
     assert "skyddad.xlsx" in error.messages[0]
     assert ".xlsx" in error.messages[0].replace("skyddad.xlsx", "")
 
@@ -239,6 +258,7 @@ def test_validator_can_be_serialised_into_a_migration():
 
 def test_zip_bomb_dressed_as_a_workbook_is_refused_before_unpacking(settings):
     settings.UPLOAD_MAX_BYTES = 1024 * 1024
+    settings.UPLOAD_MAX_UNPACKED_BYTES = 16 * 1024 * 1024
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", "<Types/>")
@@ -251,3 +271,149 @@ def test_zip_bomb_dressed_as_a_workbook_is_refused_before_unpacking(settings):
 
     assert error.code == "unpacks_too_large"
     assert "bomb.xlsx" in error.messages[0]
+
+
+# --- what a file that is no spreadsheet is (issue 12, case 10) ---------------------------------
+
+needs_soffice = pytest.mark.skipif(
+    SOFFICE is None,
+    reason="LibreOffice (soffice) is not installed: apt-get install libreoffice-calc-nogui",
+)
+
+
+def openpyxl_workbook() -> bytes:
+    book = openpyxl.Workbook()
+    book.active.append(["Kod", "Aktivitet"])
+    book.active.append(["1.1.1", "Läxhjälp"])
+    return workbook_bytes(book)
+
+
+def swedish_rejection(uploaded_file) -> ValidationError:
+    with translation.override("sv"):
+        return rejection(uploaded_file)
+
+
+def test_password_protected_workbook_asks_to_remove_the_password():
+    error = swedish_rejection(upload("skyddad.xlsx", encrypted(openpyxl_workbook())))
+    assert error.code == "protected_workbook"
+    assert error.messages[0].startswith(
+        "Filen ”skyddad.xlsx” är en lösenordsskyddad Excelarbetsbok"
+    )
+    assert "Arkiv → Info → Skydda arbetsbok" in error.messages[0]
+
+
+@needs_soffice
+def test_old_xls_workbook_asks_for_xlsx(tmp_path):
+    xls = converted_by_libreoffice(openpyxl_workbook(), tmp_path, "xls")
+    error = swedish_rejection(upload("gammal.xls", xls))
+    assert error.code == "old_workbook"
+    assert "Filen ”gammal.xls” är en Excelarbetsbok av det äldre slaget (.xls" in error.messages[0]
+
+
+@needs_soffice
+@pytest.mark.parametrize(
+    ("stream", "code", "named"),
+    [
+        ("WordDocument", "word_document", "ett Worddokument"),
+        ("PowerPoint Document", "powerpoint_document", "en PowerPoint-presentation"),
+        ("Annat", "old_office_file", "en Officefil av det äldre slaget"),
+    ],
+)
+def test_old_word_and_powerpoint_files_are_named(tmp_path, stream, code, named):
+    xls = converted_by_libreoffice(openpyxl_workbook(), tmp_path, "xls")
+    error = swedish_rejection(upload("plan.xls", renamed_stream(xls, "Workbook", stream)))
+    assert error.code == code
+    assert f"Filen ”plan.xls” är {named}" in error.messages[0]
+
+
+def test_docx_and_pptx_are_named():
+    pptx = zip_archive({"[Content_Types].xml": "<Types/>", "ppt/presentation.xml": "<p/>"})
+    assert swedish_rejection(upload("a.xlsx", docx_bytes())).code == "word_document"
+    error = swedish_rejection(upload("b.xlsx", pptx))
+    assert error.code == "powerpoint_document"
+    assert "en PowerPoint-presentation" in error.messages[0]
+
+
+def test_opendocument_text_is_named():
+    odt = zip_archive({"mimetype": "application/vnd.oasis.opendocument.text", "content.xml": ""})
+    error = swedish_rejection(upload("plan.odt", odt))
+    assert error.code == "opendocument"
+    assert "Filen ”plan.odt” är ett OpenDocument-textdokument (.odt)" in error.messages[0]
+
+
+@needs_soffice
+def test_ods_passes_the_check_and_the_reader_explains_how_to_save_it_as_xlsx(tmp_path):
+    ods = converted_by_libreoffice(openpyxl_workbook(), tmp_path, "ods")
+    assert validate_spreadsheet_upload(upload("blad.ods", ods)) == "ods"
+    assert ImportForm(files={"file": upload("blad.ods", ods)}).is_valid()
+    layout = SheetLayout(headers=("Kod", "Aktivitet"), required=("Kod",), max_rows=10)
+    with translation.override("sv"), pytest.raises(ValidationError) as caught:
+        read_sheet(upload("blad.ods", ods), layout)
+    assert caught.value.code == "ods"
+    assert "Filen ”blad.ods” är ett LibreOffice-kalkylblad (.ods)" in caught.value.messages[0]
+
+
+@needs_soffice
+def test_pdf_printed_from_a_workbook_is_named_a_pdf_document(tmp_path):
+    pdf = converted_by_libreoffice(openpyxl_workbook(), tmp_path, "pdf")
+    error = swedish_rejection(upload("plan.xlsx", pdf))
+    assert error.code == "pdf"
+    assert error.messages[0].startswith("Filen ”plan.xlsx” är ett PDF-dokument")
+
+
+# --- limits of what a workbook unpacks to (issue 12, case 14) ---------------------------------
+
+LAYOUT = SheetLayout(headers=("Kod", "Aktivitet"), required=("Kod",), max_rows=100)
+
+
+def read_refusal(content: bytes) -> ValidationError:
+    with translation.override("sv"), pytest.raises(ValidationError) as caught:
+        read_sheet(upload("fientlig.xlsx", content), LAYOUT)
+    assert "”fientlig.xlsx”" in caught.value.messages[0]
+    return caught.value
+
+
+def test_unpacked_limit_is_sixteen_times_the_upload_limit_by_default(settings):
+    del settings.UPLOAD_MAX_UNPACKED_BYTES
+    settings.UPLOAD_MAX_BYTES = 1 * MEGABYTE
+    assert workbook_limits.max_unpacked_bytes() == 16 * MEGABYTE
+
+
+def test_shared_strings_over_the_count_are_refused(monkeypatch):
+    monkeypatch.setattr(workbook_limits, "SHARED_STRINGS_MAX_COUNT", 3)
+    content = xlsxwriter_workbook([["Kod"], *([f"text {n}"] for n in range(5))])
+    assert read_refusal(content).code == "too_many_strings"
+
+
+def test_shared_strings_over_the_size_are_refused_before_parsing(monkeypatch):
+    monkeypatch.setattr(workbook_limits, "SHARED_STRINGS_MAX_BYTES", 100)
+    content = xlsxwriter_workbook([["Kod", "x" * 200]])
+    assert read_refusal(content).code == "too_many_strings"
+
+
+def test_large_styles_part_is_refused_before_parsing(monkeypatch):
+    monkeypatch.setattr(workbook_limits, "OTHER_PART_MAX_BYTES", 16 * 1024)
+    styles = b"<styleSheet/>" + b" " * 20_000
+    content = rewritten(openpyxl_workbook(), {"xl/styles.xml": styles})
+    error = read_refusal(content)
+    assert error.code == "part_too_large"
+    assert "xl/styles.xml" in error.messages[0]
+
+
+def test_text_split_into_too_many_runs_is_refused():
+    runs = "<r><t>a</t></r>" * (workbook_limits.MAX_ELEMENTS_PER_TEXT // 2 + 1)
+    content = raw_workbook(f'<row r="1"><c r="A1" t="inlineStr"><is>{runs}</is></c></row>')
+    assert read_refusal(content).code == "too_complex"
+
+
+def test_deeply_nested_elements_are_refused():
+    depth = workbook_limits.MAX_XML_DEPTH
+    content = raw_workbook('<row r="1">' + "<x>" * depth + "</x>" * depth + "</row>")
+    assert read_refusal(content).code == "too_complex"
+
+
+def test_archive_of_too_many_parts_is_refused(monkeypatch):
+    monkeypatch.setattr(workbook_limits, "MAX_MEMBERS", 5)
+    content = rewritten(openpyxl_workbook(), {})
+    error = swedish_rejection(upload("fientlig.xlsx", content))
+    assert error.code == "too_many_parts"

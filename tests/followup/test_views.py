@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from followup.models import ActivityReview, Assessment, FollowUp, IndicatorValue
 from followup.rounds import close_round, write_revision
+from klockaretorpet import pending_uploads
 from plans.models import Activity, ActivityStatus
 from strategies.models import Membership
 from tests.conftest import count_queries
@@ -372,3 +373,77 @@ def test_no_portal_url_changes_a_closed_round(world):
             assert response.status_code in (403, 405), (name, response.status_code)
 
     assert state() == before
+
+
+# --- pending uploads (issue 12, case 14) -------------------------------------------------------
+
+
+def filled_in_round_sheet(world, client, organisation=None):
+    import io
+
+    import openpyxl
+
+    query = {"organisation": organisation.pk} if organisation else {}
+    exported = client.get(reverse("followup:round-export", args=[world["follow_up"].pk]), query)
+    workbook = openpyxl.load_workbook(io.BytesIO(exported.content))
+    sheet = workbook.active
+    headings = [cell.value for cell in sheet[1]]
+    sheet.cell(2, headings.index("Bedömning") + 1).value = "enligt plan"
+    sheet.cell(2, headings.index("Vad som har gjorts") + 1).value = "Läxhjälp varje tisdag."
+    sheet.cell(2, headings.index("Ny status") + 1).value = "pågående"
+    file = io.BytesIO()
+    workbook.save(file)
+    file.seek(0)
+    file.name = "uppfoljning.xlsx"
+    return file
+
+
+def test_round_import_names_a_password_protected_workbook(world):
+    import io
+
+    from tests.sheet_files import encrypted
+
+    user, client = world["kommun_editor"]
+    import_url = reverse("followup:round-import", args=[world["follow_up"].pk])
+    file = io.BytesIO(encrypted(filled_in_round_sheet(world, client).getvalue()))
+    file.name = "skyddad.xlsx"
+
+    page = client.post(import_url, {"import_file": file}).content.decode()
+
+    assert "Filen ”skyddad.xlsx” är en lösenordsskyddad Excelarbetsbok" in page
+    assert pending_uploads.pending_tokens(user) == []
+
+
+def test_round_import_holds_two_previews_a_user_and_none_after_confirming(world):
+    user, client = world["kommun_editor"]
+    kommun = world["kommun_activity"].lead_organisation.parent
+    import_url = reverse("followup:round-import", args=[world["follow_up"].pk])
+    tokens = [
+        client.post(
+            import_url, {"import_file": filled_in_round_sheet(world, client, kommun)}
+        ).context["token"]
+        for _ in range(3)
+    ]
+    assert all(tokens)
+    assert pending_uploads.pending_tokens(user) == tokens[1:]
+
+    assert client.post(import_url, {"token": tokens[2]}).status_code == 302
+
+    assert ActivityReview.objects.count() == 1
+    assert pending_uploads.pending_tokens(user) == [tokens[1]]
+
+
+def test_round_import_refuses_another_users_token(world, django_user_model):
+    user, client = world["kommun_editor"]
+    kommun = world["kommun_activity"].lead_organisation.parent
+    import_url = reverse("followup:round-import", args=[world["follow_up"].pk])
+    token = client.post(
+        import_url, {"import_file": filled_in_round_sheet(world, client, kommun)}
+    ).context["token"]
+    _colleague, colleague_client = world["kommun_colleague"]
+
+    refused = colleague_client.post(import_url, {"token": token}, follow=True)
+
+    assert "Förhandsvisningen har gått ut" in refused.content.decode()
+    assert not ActivityReview.objects.exists()
+    assert pending_uploads.pending_tokens(user) == [token]

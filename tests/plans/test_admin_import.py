@@ -7,8 +7,10 @@ from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from klockaretorpet import pending_uploads
 from plans.models import Activity
 from tests.plans.test_import import columns, exported_sheet, row_of
+from tests.sheet_files import encrypted, workbook_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +79,7 @@ def test_a_renamed_pdf_gets_a_clear_message(admin_client, declaration):
         },
     )
     page = response.content.decode()
-    assert "Filen ”plan.xlsx” är varken en Excelarbetsbok" in page
+    assert "Filen ”plan.xlsx” är ett PDF-dokument" in page
 
 
 def test_rows_gone_bad_between_preview_and_confirm_stop_everything(admin_client, declaration):
@@ -135,3 +137,61 @@ def test_unreadable_workbook_message_names_the_uploaded_file(admin_client, decla
     page = response.content.decode()
     assert "Filen ”min-plan.xlsx” har formler som aldrig har räknats ut" in page
     assert "A2" in page
+
+
+# --- pending uploads (issue 12, case 14) -------------------------------------------------------
+
+
+def test_a_password_protected_workbook_gets_its_message_in_the_admin(admin_client, declaration):
+    content = encrypted(workbook_bytes(exported_sheet(declaration)))
+    response = admin_client.post(
+        reverse(IMPORT_URL),
+        {
+            "declaration": declaration.pk,
+            "format": "0",
+            "import_file": SimpleUploadedFile("skyddad.xlsx", content),
+        },
+    )
+    page = response.content.decode()
+    assert "Filen ”skyddad.xlsx” är en lösenordsskyddad Excelarbetsbok" in page
+    assert "Arkiv → Info → Skydda arbetsbok" in page
+
+
+def test_a_refused_preview_leaves_nothing_pending(admin_client, admin_user, declaration):
+    workbook = exported_sheet(declaration)
+    sheet = workbook.active
+    sheet.cell(row_of(sheet, "1.1.1"), columns(sheet)["Strategi"]).value = "Finns inte"
+
+    shown = preview(admin_client, declaration, workbook)
+
+    assert shown.context.get("confirm_form") is None
+    assert pending_uploads.pending_tokens(admin_user) == []
+
+
+def test_an_unreadable_file_leaves_nothing_pending(admin_client, admin_user, declaration):
+    shown = preview(admin_client, declaration, openpyxl.Workbook())
+    assert "Den första raden" in shown.content.decode() or shown.context["form"].errors
+    assert pending_uploads.pending_tokens(admin_user) == []
+
+
+def test_a_confirmed_import_leaves_nothing_pending(admin_client, admin_user, declaration):
+    shown = preview(admin_client, declaration, exported_sheet(declaration))
+    assert len(pending_uploads.pending_tokens(admin_user)) == 1
+
+    admin_client.post(reverse("admin:plans_activity_process_import"), confirm_data(shown))
+
+    assert pending_uploads.pending_tokens(admin_user) == []
+
+
+def test_a_user_with_three_previews_holds_two(admin_client, admin_user, declaration):
+    shown = [preview(admin_client, declaration, exported_sheet(declaration)) for _ in range(3)]
+    tokens = [confirm_data(response)["import_file_name"] for response in shown]
+    assert pending_uploads.pending_tokens(admin_user) == tokens[1:]
+
+    expired = admin_client.post(
+        reverse("admin:plans_activity_process_import"), confirm_data(shown[0])
+    )
+
+    assert expired.status_code == 302
+    messages = [str(m) for m in get_messages(expired.wsgi_request)]
+    assert "Förhandsvisningen har gått ut. Ladda upp filen igen." in messages

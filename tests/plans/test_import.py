@@ -208,7 +208,7 @@ def test_command_previews_then_imports_with_the_user(declaration, importer, tmp_
 def test_command_refuses_a_renamed_pdf(declaration, tmp_path):
     path = tmp_path / "plan.xlsx"
     path.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n")
-    with pytest.raises(CommandError, match="varken en Excelarbetsbok"):
+    with pytest.raises(CommandError, match="är ett PDF-dokument"):
         call_command("import_activities", str(path), "--declaration", "klockaretorpet", "--dry-run")
 
 
