@@ -46,8 +46,10 @@ TEXT_SNIFF_BYTES = 64 * 1024
 # Text formats that decode as cleanly as a CSV file but are not one: a PDF export, a page or an
 # "XML spreadsheet" saved from Excel, a document saved as RTF.
 NOT_CSV_PREFIXES = ("%pdf-", "{\\rtf", "<?xml", "<!doctype", "<html")
-# A CSV file holds text, tabs and line breaks; any other control character means binary data.
+# A CSV file holds text, tabs and line breaks; other control characters in numbers mean binary
+# data. A few may come with text pasted into a cell: the import then names them by cell.
 BINARY_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+PASTED_CONTROL_CHARACTERS = 8
 
 
 class SpreadsheetKind(models.TextChoices):
@@ -246,7 +248,11 @@ def _is_csv_text(head: bytes, *, complete: bool) -> bool:
     if b"\x00" in head:
         return False
     text = _decode(head, final=complete)
-    if text is None or BINARY_CONTROL_CHARACTERS.search(text):
+    if text is None:
+        return False
+    if len(BINARY_CONTROL_CHARACTERS.findall(text)) > max(
+        PASTED_CONTROL_CHARACTERS, len(text) // 1000
+    ):
         return False
     return not text.lstrip().lower().startswith(NOT_CSV_PREFIXES)
 

@@ -242,6 +242,20 @@ def test_a_control_character_excel_escaped_in_a_cell_is_refused_naming_row_and_c
     assert Activity.history.count() == history_before
 
 
+def test_a_control_character_pasted_into_a_csv_cell_is_refused_by_cell_not_as_binary(
+    declaration, importer
+):
+    workbook = exported(declaration)
+    row = set_cell(workbook, "1.1.1", "Aktivitet", "Inklistrad\x01 rubrik".replace("\x01", "#1#"))
+    content = as_excel_csv(workbook).replace(b"#1#", b"\x01")
+
+    outcome = import_file(declaration, content, importer, name="plan.csv")
+
+    assert len(outcome.problems) == 1
+    assert outcome.problems[0].startswith(f"Rad {row}, kolumn ”Aktivitet”: Texten innehåller")
+    assert "U+0001" in outcome.problems[0]
+
+
 def test_a_cell_over_its_fields_length_limit_is_refused_naming_row_column_and_limit(
     declaration, importer
 ):
