@@ -545,8 +545,12 @@ class SheetResource(resources.ModelResource):
         }
 
     def absent(self, rows: list[RowPreview]) -> list[str]:
-        """The objects the file could be expected to hold and does not (nothing is deleted)."""
+        """The objects the file could be expected to hold and does not (nothing is deleted).
+
+        Once a confirmed import has written, the objects its new rows created are in the plan
+        too: they came from the file, so they are not absent from it."""
         present = {self.row_key(values) for values in self.sheet.dict} if self.sheet else set()
+        present |= {row.key for row in rows if row.kind == "new"}
         missing = [
             f"{key} {title}".strip()
             for key, title in self.expected_keys().items()

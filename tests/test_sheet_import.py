@@ -317,6 +317,19 @@ def test_the_import_command_says_which_activities_the_file_leaves_out(
     assert "Finns i planen men inte i filen (lämnas som de är): 1.2.1 " in printed
 
 
+def test_a_confirmed_import_never_lists_the_activities_it_created_as_left_out(
+    declaration, importer
+):
+    workbook = exported(declaration)
+    workbook.active.delete_rows(row_of(workbook.active, "1.2.1"))
+    add_row(workbook, Strategi="1.1", Aktivitet="Nattvandring med föräldrar", Status="planerad")
+
+    outcome = import_file(declaration, workbook_bytes(workbook), importer)
+
+    assert outcome.ok, outcome.problems
+    assert [line.split()[0] for line in outcome.absent] == ["1.2.1"]
+
+
 # --- case 10: a Windows-1252 CSV loses characters ---------------------------------------------
 
 
