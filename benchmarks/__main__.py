@@ -5,6 +5,8 @@
 2. Load: gunicorn with the production config, 16 connections for 10 s on the 500-activity
    declaration page and on the naive baseline, by wrk.
 3. The PDF report and the Excel import/export (benchmarks/reports.py, benchmarks/import_export.py).
+4. Load with writers: 60 s of wrk on a mix of pages while an import of 1,000 rows and a stream
+   of admin edits run (benchmarks/load_with_writers.py, on PostgreSQL when it answers).
 
 Runs on a throw-away SQLite database (or BENCH_DATABASE_URL). Asserts nothing: prints figures and
 whether each target is met. Run: `python -m benchmarks [--quick]`.
@@ -118,6 +120,10 @@ def main() -> None:
         run_script(
             "Excel import and export (1,000 rows; 5,000: python benchmarks/import_export.py)",
             ["benchmarks/import_export.py", "--rows", "1000"],
+        )
+        run_script(
+            "Load with writers (an import and admin edits during the load)",
+            ["benchmarks/load_with_writers.py"],
         )
 
     print("\n## Targets\n")
