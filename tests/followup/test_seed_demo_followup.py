@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from followup.models import FollowUp
+from plans.models import PlanStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -31,5 +32,7 @@ def test_the_demo_shows_a_closed_and_an_open_follow_up(settings, client):
     assert closed.reviews.count() == 9
     assert open_.is_open
     assert 0 < open_.reviews.count() < 9
+    # Followed up, so adopted: published, its page would show it.
+    assert closed.plan.status == PlanStatus.ACTIVE
     client.force_login(get_user_model().objects.get(username="redaktor.kommun"))
     assert client.get(reverse("followup:round-detail", args=[open_.pk])).status_code == 200

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from followup.models import ActivityReview, Assessment, FollowUp
 from followup.rounds import close_round, save_review
-from plans.models import ActivityPlan, ActivityStatus
+from plans.models import ActivityPlan, ActivityStatus, PlanStatus
 
 # (assessment, what was done, deviations, next step, new status), by turns.
 REPORTS = [
@@ -61,6 +61,11 @@ class Command(BaseCommand):
             raise CommandError("Kör seed_demo först.")
         this_year = timezone.localdate().year
         with transaction.atomic():
+            if plan.status == PlanStatus.DRAFT:
+                # A plan is followed up once adopted; the demo's story starts there, so its
+                # public page (once published) shows it.
+                plan.status = PlanStatus.ACTIVE
+                plan.save(update_fields=["status", "updated_at"])
             if not plan.follow_ups.filter(year=this_year - 1).exists():
                 self._round(plan, admin, this_year - 1, report_every=1, close=True)
             if not plan.follow_ups.filter(year=this_year).exists():
