@@ -120,6 +120,18 @@ def test_behind_the_proxy_an_address_the_client_forges_is_not_believed(anna):
     assert colleague.status_code == 302
 
 
+@pytest.mark.usefixtures("behind_one_proxy")
+def test_behind_the_proxy_requests_that_bypass_it_share_one_lock_out(anna):
+    statuses = fail_five_times(lambda _attempt: Client(REMOTE_ADDR="10.0.0.99"))
+
+    bypassing = log_in(Client(REMOTE_ADDR="10.0.0.98"), "anna", PASSWORD)
+    proxied = log_in(through_the_proxy("", "10.1.0.7"), "anna", PASSWORD)
+
+    assert statuses == [200, 200, 200, 200, 429]
+    assert bypassing.status_code == 429
+    assert proxied.status_code == 302
+
+
 @pytest.mark.usefixtures("without_proxy")
 def test_without_a_proxy_x_forwarded_for_changes_nothing(anna):
     def attacker(attempt):
