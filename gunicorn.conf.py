@@ -23,14 +23,16 @@ def available_cores() -> int:
 # load balancer is elsewhere.
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 
-# The usual 2 × cores + 1, capped: a worker renders PDFs with WeasyPrint (~200 MB at its peak)
-# and holds a database connection per thread, and PostgreSQL's connections are shared by every
-# app server.
+# Sync workers: a worker process runs one request at a time, so `timeout` holds: a request that
+# runs longer keeps its worker from reporting to the arbiter, which then kills the worker and starts
+# a fresh one. With threads (gthread) the worker's main thread keeps reporting while a request
+# thread runs on, and a request is never cut off. A sync worker needs a buffering reverse proxy in
+# front (nginx by default), so a slow client never holds a worker.
+worker_class = "sync"
+# The usual 2 × cores + 1, capped: the pages need the CPU, not waiting, so more workers would not
+# serve more requests per second; a worker renders PDFs with WeasyPrint (~200 MB at its peak) and
+# holds one database connection, and PostgreSQL's connections are shared by every app server.
 workers = env_int("GUNICORN_WORKERS", min(2 * available_cores() + 1, 8))
-# Threads let a worker answer short page requests while another thread renders a PDF. Django keeps
-# one database connection per thread (DJANGO_CONN_MAX_AGE), so an app server holds up to
-# workers × threads connections.
-threads = env_int("GUNICORN_THREADS", 2)
 
 # The PDF report of a 500-activity plan took up to ~20 s on a 2-core machine; gunicorn's default
 # 30 s would kill such a worker under load. The proxy's read timeout must be at least as long.

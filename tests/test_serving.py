@@ -1,11 +1,15 @@
 """Production serving: request ids on responses and log lines, and gunicorn's configuration."""
 
 import contextvars
+import http.client
 import logging
+import os
 import re
 import runpy
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -16,6 +20,7 @@ from django.urls import include, path, reverse
 from gunicorn.config import Config
 
 from klockaretorpet.request_id import RequestIdFilter, current_request_id
+from tests.test_outage import free_port, wait_until_serving
 
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
 LOG_TIME = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d{4}"
@@ -114,7 +119,6 @@ def test_log_lines_show_time_level_logger_request_id_and_message():
 GUNICORN_ENV = [
     "GUNICORN_BIND",
     "GUNICORN_WORKERS",
-    "GUNICORN_THREADS",
     "GUNICORN_TIMEOUT",
     "GUNICORN_GRACEFUL_TIMEOUT",
     "GUNICORN_MAX_REQUESTS",
@@ -138,13 +142,12 @@ def test_gunicorn_settings_come_from_the_environment(monkeypatch):
         monkeypatch,
         GUNICORN_BIND="0.0.0.0:9000",
         GUNICORN_WORKERS="3",
-        GUNICORN_THREADS="4",
         GUNICORN_TIMEOUT="300",
         GUNICORN_FORWARDED_ALLOW_IPS="10.0.0.5",
     )
 
     assert config["bind"] == "0.0.0.0:9000"
-    assert (config["workers"], config["threads"], config["timeout"]) == (3, 4, 300)
+    assert (config["workers"], config["timeout"]) == (3, 300)
     assert config["forwarded_allow_ips"] == "10.0.0.5"
 
 
@@ -153,7 +156,9 @@ def test_gunicorn_defaults_suit_one_host_behind_a_proxy(monkeypatch):
 
     assert config["bind"] == "127.0.0.1:8000"
     assert 3 <= config["workers"] <= 8
-    assert config["threads"] == 2
+    # One request per worker process: only then does the timeout cut a request off.
+    assert config["worker_class"] == "sync"
+    assert "threads" not in config
     # A 500-activity report takes ~20 s at worst.
     assert config["timeout"] >= 60
     assert config["graceful_timeout"] >= 30
@@ -217,3 +222,88 @@ log.access(response, SimpleNamespace(headers=[]), environ, datetime.timedelta(mi
         ' 84ms "curl/8"',
         lines[1],
     )
+
+
+# --- the timeout, end to end -----------------------------------------------------------------
+
+TEST_TIMEOUT = 3
+
+
+@pytest.fixture
+def gunicorn_with_slow_views(tmp_path, monkeypatch):
+    """Gunicorn as `make serve` starts it (gunicorn.conf.py, debug off), with one worker, a short
+    timeout and the test-only URLs of tests/serving_urls.py. The views need no database."""
+    for name in GUNICORN_ENV:
+        monkeypatch.delenv(name, raising=False)
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.serving_settings",
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "1",
+        "GUNICORN_TIMEOUT": str(TEST_TIMEOUT),
+    }
+    log = tmp_path / "gunicorn.log"
+    gunicorn_command = str(Path(sys.executable).with_name("gunicorn"))
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [gunicorn_command, "-c", "gunicorn.conf.py", "klockaretorpet.wsgi"],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_serving(process, port, log)
+        yield port, log
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def http_get(port: int, path: str, timeout: float = 30) -> tuple[int, str]:
+    """Status and body; status 0 when the server closed the connection without an answer."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read().decode()
+    except (http.client.RemoteDisconnected, ConnectionResetError):
+        return 0, ""
+    except TimeoutError:
+        return 0, "still running"
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("how", ["waits", "computes"])
+def test_gunicorn_cuts_a_long_request_off_at_the_timeout_and_serves_the_next(
+    gunicorn_with_slow_views, how
+):
+    port, log = gunicorn_with_slow_views
+    status, first_worker = http_get(port, "/test/worker-pid/")
+    assert status == 200, log.read_text()
+
+    started = time.monotonic()
+    status, body = http_get(port, f"/test/slow/{how}/", timeout=TEST_TIMEOUT + 10)
+    cut_off_after = time.monotonic() - started
+
+    # The view would run for 60 s; the arbiter checks its workers about once a second.
+    assert TEST_TIMEOUT <= cut_off_after < TEST_TIMEOUT + 5, (cut_off_after, log.read_text())
+    assert (status, body) != (200, "finished")
+    # The only worker was killed; a fresh one (which loads Django first) answers.
+    status, next_worker = http_get(port, "/test/worker-pid/")
+    assert status == 200, log.read_text()
+    assert next_worker != first_worker
+    assert http_get(port, "/healthz")[0] in {200, 503}
+    lines = log.read_text()
+    assert f"WORKER TIMEOUT (pid:{first_worker})" in lines, lines
