@@ -57,6 +57,19 @@ class GuardedAdmin(SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         return permissions.can_delete(request.user, obj or self.model)
 
+    def get_readonly_fields(self, request, obj=None):
+        # Shown, not posted: what the user may not change keeps its value whatever arrives.
+        readonly = list(super().get_readonly_fields(request, obj))
+        locked = permissions.locked_fields(request.user, obj or self.model)
+        return readonly + sorted(locked - set(readonly))
+
+    def save_model(self, request, obj, form, change):
+        # The second line behind the read-only fields: a form that still carries a locked field
+        # (a subclass's own form, a revert) is refused, not saved.
+        if change and not permissions.can_change_fields(request.user, obj, form.changed_data):
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if _is_versioned(self.model) and self.has_change_permission(request, obj):
