@@ -7,8 +7,9 @@ Every ModelAdmin and inline of the project derives from these, so the admin cann
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from klockaretorpet import permissions
@@ -91,6 +92,13 @@ class GuardedAdmin(SimpleHistoryAdmin):
         # django-simple-history saves a POSTed revert form whenever the user may *view* history.
         if request.method == "POST" and not permissions.can_revert_history(request.user):
             raise PermissionDenied
+        history_model = self.model.history.model
+        try:
+            self.model._meta.pk.to_python(object_id)
+            history_model._meta.get_field("history_id").to_python(version_id)
+        except ValidationError:
+            # django-simple-history looks the record up with whatever the address holds.
+            raise Http404(_("There is no such version in the history.")) from None
         request._reverting_history = True
         return super().history_form_view(request, object_id, version_id, extra_context)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext as _
@@ -46,6 +46,8 @@ class ActivityImportForm(ImportForm):
 
 
 class ActivityConfirmImportForm(ConfirmImportForm):
+    # The one import format (`ActivitySheet`), by its index as django-import-export posts it.
+    format = forms.ChoiceField(choices=[("0", "0")], widget=forms.HiddenInput)
     declaration = forms.ModelChoiceField(
         queryset=IntentDeclaration.objects.all(), widget=forms.HiddenInput
     )
@@ -86,6 +88,31 @@ class ActivityImportMixin(ImportMixin):
             "rollback_on_validation_errors": True,
             "retain_instance_in_row_result": True,
         }
+
+    def process_import(self, request, **kwargs):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        confirm_form = self.create_confirm_form(request)
+        if confirm_form.is_valid() and not self._previewed_file_exists(confirm_form):
+            messages.error(
+                request,
+                _(
+                    "The previewed file is no longer waiting to be imported (it was imported "
+                    "already, or the preview is too old). Nothing was imported: choose the file "
+                    "and preview it again."
+                ),
+            )
+            return HttpResponseRedirect(request.path.replace("process_import/", "import/"))
+        return super().process_import(request, **kwargs)
+
+    def _previewed_file_exists(self, confirm_form) -> bool:
+        stored = self.get_tmp_storage_class()(
+            name=confirm_form.cleaned_data["import_file_name"],
+            encoding=None,
+            read_mode=ActivitySheet().get_read_mode(),
+            **self.get_tmp_storage_class_kwargs(),
+        )
+        return bool(stored.read())
 
     def import_action(self, request, **kwargs):
         response = super().import_action(request, **kwargs)
