@@ -88,6 +88,13 @@ class GuardedAdmin(SimpleHistoryAdmin):
     def has_change_history_permission(self, request, obj=None):
         return permissions.can_revert_history(request.user, obj)
 
+    def history_view(self, request, object_id, extra_context=None):
+        try:
+            self.model._meta.pk.to_python(object_id)
+        except ValidationError:
+            raise Http404(_("There is no such version in the history.")) from None
+        return super().history_view(request, object_id, extra_context)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         # django-simple-history saves a POSTed revert form whenever the user may *view* history.
         if request.method == "POST" and not permissions.can_revert_history(request.user):
