@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -319,9 +319,10 @@ def plan_report(request, plan_pk):
 def round_export(request, pk):
     """The round's sheet, pre-filled: for one organisation (and its units) or all."""
     follow_up = _round(pk)
-    organisation = None
-    if request.GET.get("organisation"):
-        organisation = get_object_or_404(Organisation, pk=request.GET["organisation"])
+    chosen = OrganisationFilterForm(request.GET, organisations=Organisation.objects.all())
+    if not chosen.is_valid():
+        raise Http404(_("There is no such organisation."))
+    organisation = chosen.cleaned_data["organisation"]
     name, content = export_round_workbook(follow_up, organisation)
     response = HttpResponse(content, content_type=FormulaSafeXLSX().get_content_type())
     response["Content-Disposition"] = f'attachment; filename="{name}"'

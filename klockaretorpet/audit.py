@@ -91,9 +91,11 @@ def recent_changes(
         filters &= models.Q(history_user=user)
     if organisation is not None:
         filters &= models.Q(history_user__membership__organisation=organisation)
-    if since is not None:
+    # The calendar's first and last days bound nothing (and their local midnights fall outside
+    # the dates a datetime can hold once converted to UTC).
+    if since is not None and since > datetime.date.min:
         filters &= models.Q(history_date__gte=_start_of(since))
-    if until is not None:
+    if until is not None and until < datetime.date.max:
         filters &= models.Q(history_date__lt=_start_of(until + datetime.timedelta(days=1)))
 
     newest: list[tuple[models.Model, type[models.Model]]] = []

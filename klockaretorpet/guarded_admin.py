@@ -7,8 +7,9 @@ Every ModelAdmin and inline of the project derives from these, so the admin cann
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from klockaretorpet import permissions
@@ -57,6 +58,19 @@ class GuardedAdmin(SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         return permissions.can_delete(request.user, obj or self.model)
 
+    def get_readonly_fields(self, request, obj=None):
+        # Shown, not posted: what the user may not change keeps its value whatever arrives.
+        readonly = list(super().get_readonly_fields(request, obj))
+        locked = permissions.locked_fields(request.user, obj or self.model)
+        return readonly + sorted(locked - set(readonly))
+
+    def save_model(self, request, obj, form, change):
+        # The second line behind the read-only fields: a form that still carries a locked field
+        # (a subclass's own form, a revert) is refused, not saved.
+        if change and not permissions.can_change_fields(request.user, obj, form.changed_data):
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if _is_versioned(self.model) and self.has_change_permission(request, obj):
@@ -74,10 +88,24 @@ class GuardedAdmin(SimpleHistoryAdmin):
     def has_change_history_permission(self, request, obj=None):
         return permissions.can_revert_history(request.user, obj)
 
+    def history_view(self, request, object_id, extra_context=None):
+        try:
+            self.model._meta.pk.to_python(object_id)
+        except ValidationError:
+            raise Http404(_("There is no such version in the history.")) from None
+        return super().history_view(request, object_id, extra_context)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         # django-simple-history saves a POSTed revert form whenever the user may *view* history.
         if request.method == "POST" and not permissions.can_revert_history(request.user):
             raise PermissionDenied
+        history_model = self.model.history.model
+        try:
+            self.model._meta.pk.to_python(object_id)
+            history_model._meta.get_field("history_id").to_python(version_id)
+        except ValidationError:
+            # django-simple-history looks the record up with whatever the address holds.
+            raise Http404(_("There is no such version in the history.")) from None
         request._reverting_history = True
         return super().history_form_view(request, object_id, version_id, extra_context)
 

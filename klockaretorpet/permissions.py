@@ -6,7 +6,10 @@ Excel import all ask the functions here, so a rule is changed in one place.
 
 - Planadministratör (and superusers): everything.
 - Redaktör: reads everything; changes activities, and their indicators, where the user's
-  organisation (or one of its units) is the lead or a co-responsible organisation.
+  organisation (or one of its units) is the lead or a co-responsible organisation. An editor
+  changes an activity's content, never its place in the plan or who answers for it: the fields
+  an app declares with `declare_plan_admin_fields` (for activities: plan, strategy, ansvar and
+  the links to the declaration) stay as they are, whatever is posted.
 - Läsare: reads everything, changes nothing.
 - A logged-in user without a role sees nothing but a page saying so.
 - Follow-up: plan administrators open and close rounds; a round's activities are reported by
@@ -91,6 +94,31 @@ def can_change(user, obj: Model | type[Model]) -> bool:
     if model is IndicatorValue:
         return isinstance(obj, type) or can_change(user, obj.review)
     return False
+
+
+# Fields only plan administrators change, by model; apps declare them (`declare_plan_admin_fields`)
+# so that the policy needs no list of their models.
+_PLAN_ADMIN_FIELDS: dict[type[Model], frozenset[str]] = {}
+
+
+def declare_plan_admin_fields(model: type[Model], fields) -> None:
+    """Called by an app when it is ready: these fields of `model` decide where an object sits
+    and who answers for it, so a role that changes the object's content leaves them alone."""
+    _PLAN_ADMIN_FIELDS[model] = frozenset(fields)
+
+
+def locked_fields(user, obj: Model | type[Model]) -> frozenset[str]:
+    """The fields of `obj` the user may not change even where they may change `obj`."""
+    if role_of(user) == Role.PLAN_ADMIN:
+        return frozenset()
+    model = obj if isinstance(obj, type) else type(obj)
+    return _PLAN_ADMIN_FIELDS.get(model, frozenset())
+
+
+def can_change_fields(user, obj: Model, fields) -> bool:
+    """Whether the user may write these (changed) fields of `obj`; every write path asks,
+    whatever a form shows, so a crafted request cannot move or hand away an object."""
+    return can_change(user, obj) and not (locked_fields(user, obj) & set(fields))
 
 
 def can_add(user, model: type[Model], parent: Model | None = None) -> bool:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpResponseRedirect
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 from import_export.admin import ImportMixin
 from import_export.forms import ConfirmImportForm, ImportForm
 
@@ -49,6 +51,8 @@ class ActivityImportForm(ImportForm):
 
 
 class ActivityConfirmImportForm(ConfirmImportForm):
+    # The one import format (`ActivitySheet`), by its index as django-import-export posts it.
+    format = forms.ChoiceField(choices=[("0", "0")], widget=forms.HiddenInput)
     declaration = forms.ModelChoiceField(
         queryset=IntentDeclaration.objects.all(), widget=forms.HiddenInput
     )
@@ -126,10 +130,17 @@ class ActivityImportMixin(ImportMixin):
                 % {"activities": "; ".join(absent)},
             )
 
+    @method_decorator(require_POST)
     def process_import(self, request, **kwargs):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        token = request.POST.get("import_file_name", "")
+        confirm_form = self.create_confirm_form(request)
+        if confirm_form.is_valid() and pending_uploads.find(user=request.user, token=token) is None:
+            messages.error(request, _("The preview has expired. Upload the file again."))
+            return HttpResponseRedirect(request.path.replace("process_import/", "import/"))
         # import-export removes the file after an import that ran, but not when reading or
         # importing it raised; whatever the outcome, the file is not needed again.
-        token = request.POST.get("import_file_name", "")
         with pending_uploads.on_behalf_of(request.user):
             try:
                 return super().process_import(request, **kwargs)

@@ -154,6 +154,8 @@ def activity_edit(request, pk):
         raise PermissionDenied
     form = ActivityPortalForm(request.POST or None, instance=activity)
     if request.method == "POST" and form.is_valid():
+        if not permissions.can_change_fields(request.user, activity, form.changed_data):
+            raise PermissionDenied
         try:
             form.save()
         except StaleObjectError as stale:

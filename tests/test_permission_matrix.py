@@ -831,6 +831,127 @@ def test_editor_changes_own_activity_but_not_the_other_organisations(world, edit
     assert Activity.objects.filter(pk=other_activity.pk).exists()
 
 
+# Where an activity sits and who answers for it: plan administrators only, whatever is posted.
+LOCKED_CHANGES = {
+    "plan": lambda w: obj(w, "activityplan").pk,
+    "strategy": lambda w: obj(w, "strategy").pk,
+    "lead_organisation": lambda w: obj(w, "kommun_activity").lead_organisation.parent_id,
+    "co_organisations": lambda w: [obj(w, "organisation").pk],
+    "success_factors": lambda w: [obj(w, "successfactor").pk],
+    "programme_goals": lambda w: [obj(w, "programmegoal").pk],
+}
+
+
+def field_value(activity, field):
+    activity = Activity.objects.get(pk=activity.pk)
+    if field in {"co_organisations", "success_factors", "programme_goals"}:
+        return sorted(getattr(activity, field).values_list("pk", flat=True))
+    return getattr(activity, f"{field}_id")
+
+
+@pytest.mark.parametrize("field", LOCKED_CHANGES)
+def test_editor_cannot_move_or_hand_away_an_activity_in_the_admin(world, field):
+    activity = obj(world, "hbn_activity")
+    before = field_value(activity, field)
+    data = activity_admin_data(
+        activity, title="Egen ändring", **{field: LOCKED_CHANGES[field](world)}
+    )
+
+    response = world["clients"][EDITOR_HBN].post(
+        reverse("admin:plans_activity_change", args=[activity.pk]), data
+    )
+
+    # The editor's own change is saved; the crafted field keeps its value.
+    assert response.status_code == 302
+    assert Activity.objects.get(pk=activity.pk).title == "Egen ändring"
+    assert field_value(activity, field) == before
+
+
+@pytest.mark.parametrize("field", LOCKED_CHANGES)
+def test_plan_admins_move_and_hand_over_activities_in_the_admin(world, field):
+    activity = obj(world, "hbn_activity")
+    wanted = LOCKED_CHANGES[field](world)
+    data = activity_admin_data(activity, **{field: wanted})
+
+    response = world["clients"][PLAN_ADMIN].post(
+        reverse("admin:plans_activity_change", args=[activity.pk]), data
+    )
+
+    assert response.status_code == 302
+    assert field_value(activity, field) == wanted
+
+
+def test_editors_see_the_locked_fields_read_only_in_the_admin(world):
+    url = reverse("admin:plans_activity_change", args=[obj(world, "hbn_activity").pk])
+    editor_page = world["clients"][EDITOR_HBN].get(url).content.decode()
+    admin_page_ = world["clients"][PLAN_ADMIN].get(url).content.decode()
+    for field in LOCKED_CHANGES:
+        assert f'name="{field}"' not in editor_page, field
+        assert f'name="{field}"' in admin_page_, field
+    assert 'name="title"' in editor_page
+
+
+def test_the_admin_save_path_asks_the_policy_whatever_the_form_shows(world, monkeypatch):
+    """Behind the read-only fields: a form that still carries a locked field is refused."""
+    from plans.admin import ActivityAdmin
+
+    monkeypatch.setattr(ActivityAdmin, "get_readonly_fields", lambda self, request, obj=None: [])
+    activity = obj(world, "hbn_activity")
+    data = activity_admin_data(
+        activity,
+        title="Flyttad",
+        plan=obj(world, "activityplan").pk,
+        strategy=obj(world, "strategy").pk,
+    )
+
+    response = world["clients"][EDITOR_HBN].post(
+        reverse("admin:plans_activity_change", args=[activity.pk]), data
+    )
+
+    assert response.status_code == 403
+    unchanged = Activity.objects.get(pk=activity.pk)
+    assert (unchanged.title, unchanged.plan_id, unchanged.strategy_id) == (
+        activity.title,
+        activity.plan_id,
+        activity.strategy_id,
+    )
+
+
+def test_the_portal_form_ignores_posted_structure_and_ansvar(world):
+    activity = obj(world, "hbn_activity")
+    crafted = {field: make(world) for field, make in LOCKED_CHANGES.items()}
+    before = {field: field_value(activity, field) for field in LOCKED_CHANGES}
+
+    response = world["clients"][EDITOR_HBN].post(
+        reverse("plans:activity-edit", args=[activity.pk]),
+        {**portal_edit_data(world, "hbn"), **crafted},
+    )
+
+    assert response.status_code == 302
+    assert {field: field_value(activity, field) for field in LOCKED_CHANGES} == before
+
+
+@pytest.mark.parametrize("field", LOCKED_CHANGES)
+def test_the_policy_refuses_editors_the_fields_the_portal_form_leaves_out(world, field):
+    from klockaretorpet import permissions
+
+    activity = obj(world, "hbn_activity")
+    editor, plan_admin = world["users"][EDITOR_HBN], world["users"][PLAN_ADMIN]
+
+    assert not permissions.can_change_fields(editor, activity, [field, "title"])
+    assert permissions.can_change_fields(editor, activity, ["title", "status"])
+    assert permissions.can_change_fields(plan_admin, activity, [field])
+
+
+def test_locked_fields_are_what_the_portal_form_leaves_out(world):
+    from klockaretorpet import permissions
+    from plans.forms import ActivityAdminForm, ActivityPortalForm
+
+    left_out = set(ActivityAdminForm.Meta.fields) - set(ActivityPortalForm.Meta.fields)
+    assert permissions.locked_fields(world["users"][EDITOR_HBN], Activity) == left_out
+    assert set(LOCKED_CHANGES) == left_out
+
+
 def test_editor_cannot_hang_an_indicator_on_another_organisations_activity(world):
     client = world["clients"][EDITOR_HBN]
     response = client.post(
