@@ -6,6 +6,7 @@ Every ModelAdmin and inline of the project derives from these, so the admin cann
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
@@ -36,7 +37,73 @@ def _flatten(fields):
             yield field
 
 
-class GuardedAdmin(SimpleHistoryAdmin):
+def _could_be_a_key(db_field, value) -> bool:
+    """Whether `value` could be a stored key of the relation's target (a number in the database
+    column's range for an id), so that looking it up cannot raise."""
+    target = db_field.target_field
+    try:
+        target.run_validators(target.to_python(value))
+    except ValidationError:
+        return False
+    return True
+
+
+class _OnlyPossibleKeys:
+    """Django's autocomplete widgets look their selected values up to show them; a value that
+    cannot be a key ("abc", NUL, 2**70 posted or put in the address) then raises instead of
+    being shown as nothing selected. The form itself refuses such values with its own message."""
+
+    def optgroups(self, name, value, attr=None):
+        possible = [item for item in value if _could_be_a_key(self.field, item)]
+        return super().optgroups(name, possible, attr)
+
+
+class AutocompleteSelect(_OnlyPossibleKeys, admin.widgets.AutocompleteSelect):
+    pass
+
+
+class AutocompleteSelectMultiple(_OnlyPossibleKeys, admin.widgets.AutocompleteSelectMultiple):
+    pass
+
+
+class PossibleKeysMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Refuses a value that cannot be a key before the one query for all values, which SQLite
+    cannot even run with a number beyond its integers (2**70 posted by hand)."""
+
+    def _check_values(self, value):
+        key = self.to_field_name or "pk"
+        target = self.queryset.model._meta.get_field(key) if key != "pk" else None
+        target = target or self.queryset.model._meta.pk
+        for item in value if isinstance(value, list | tuple) else ():
+            try:
+                target.run_validators(target.to_python(item))
+            except ValidationError:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": item},
+                ) from None
+        return super()._check_values(value)
+
+
+class _AutocompleteWithPossibleKeys:
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = AutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = AutocompleteSelectMultiple(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        kwargs.setdefault("form_class", PossibleKeysMultipleChoiceField)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class GuardedAdmin(_AutocompleteWithPossibleKeys, SimpleHistoryAdmin):
     form = VersionedModelForm
 
     def get_queryset(self, request):
@@ -120,7 +187,7 @@ class GuardedAdmin(SimpleHistoryAdmin):
         return super().get_form(request, obj, change, **kwargs)
 
 
-class GuardedInlineMixin:
+class GuardedInlineMixin(_AutocompleteWithPossibleKeys):
     """Inline rows are changed as part of their parent: the policy decides on the parent."""
 
     form = VersionedModelForm

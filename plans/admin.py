@@ -1,10 +1,13 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.db import models
 from django.db.models import Count, Prefetch
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
 
@@ -129,6 +132,22 @@ class ActivityAdmin(ActivityImportMixin, ExportMixin, GuardedAdmin):
     resource_classes = [ActivityResource]
     export_formats = [FormulaSafeXLSX]
     form = ActivityAdminForm
+
+    def export_action(self, request, *args, **kwargs):
+        # The export takes the list's filters from the address; the list itself answers bad
+        # ones by showing itself unfiltered, and so does the export's page.
+        try:
+            return super().export_action(request, *args, **kwargs)
+        except IncorrectLookupParameters:
+            messages.error(
+                request,
+                gettext(
+                    "The list's filters in the address could not be used. Choose the filters "
+                    "in the list again and export from there."
+                ),
+            )
+            return HttpResponseRedirect(reverse("admin:plans_activity_changelist"))
+
     list_display = [
         "reference_code",
         "title",

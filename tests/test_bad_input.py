@@ -86,6 +86,52 @@ def test_confirming_an_import_of_an_unknown_file_says_so(world):
     assert shown == ["Förhandsvisningen har gått ut. Ladda upp filen igen."]
 
 
+@pytest.mark.parametrize("value", ["abc", "1\x00", str(2**70), "-1"])
+def test_an_admin_form_with_a_relation_that_cannot_exist_is_shown_again_with_its_error(
+    world, value
+):
+    # Autocomplete fields look their value up to show it, and a multiple choice checks all
+    # values in one query: neither may fail on a value no row can have.
+    activity = obj(world, "hbn_activity")
+    url = reverse("admin:plans_activity_change", args=[activity.pk])
+    client = client_of(world, PLAN_ADMIN)
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() or "" for name in form.fields}
+    data.update(
+        lead_organisation=value,
+        programme_goals=[value],
+        **{
+            "indicators-TOTAL_FORMS": "0",
+            "indicators-INITIAL_FORMS": "0",
+            "planned_start": activity.planned_start.strftime("%Y-%m"),
+            "planned_end": activity.planned_end.strftime("%Y-%m"),
+        },
+    )
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert {"lead_organisation", "programme_goals"} <= set(errors)
+
+
+@pytest.mark.parametrize("value", ["abc", "1\x00", str(2**70)])
+def test_an_add_form_opened_with_a_relation_that_cannot_exist_shows_it_empty(world, value):
+    response = client_of(world, PLAN_ADMIN).get(
+        reverse("admin:plans_activity_add"), {"lead_organisation": value}
+    )
+    assert response.status_code == 200
+
+
+def test_the_export_with_filters_the_list_does_not_know_goes_back_to_the_list(world):
+    response = client_of(world, PLAN_ADMIN).get(
+        reverse("admin:plans_activity_export"), {"page": "abc"}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:plans_activity_changelist")
+
+
 # --- every URL of the permission matrix, every role, with crafted input ------------------------
 
 SUPERUSER = "superuser"
@@ -224,9 +270,9 @@ def fuzz_clients(world, django_user_model):
 
 
 @pytest.mark.xfail(
-    reason="unfinished (issue 13, item 5): crafted POST fields on admin add/change/revert forms, "
-    "unknown query parameters on the activity export (FieldError) and NUL or 2**70 in some "
-    "admin pages still give 500s",
+    reason="unfinished (issue 13, item 5), on SQLite only: 2**70 as an admin list's filter value "
+    "(membership by organisation; axes' date hierarchy), which SQLite cannot compare with its "
+    "integers; a crafted POST to auth's user change form with the membership inline",
     strict=False,
 )
 @pytest.mark.parametrize("role", FUZZ_ROLES)
