@@ -7,7 +7,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from klockaretorpet import permissions
-from klockaretorpet.guarded_admin import GuardedAdmin, GuardedStackedInline
+from klockaretorpet.guarded_admin import (
+    FilterCheckingChangeList,
+    GuardedAdmin,
+    GuardedStackedInline,
+)
 
 from .models import ActivityReview, FollowUp, PlanVersion
 from .rounds import close_round
@@ -85,7 +89,7 @@ class FollowUpAdmin(GuardedAdmin):
 
 
 @admin.register(PlanVersion)
-class PlanVersionAdmin(admin.ModelAdmin):
+class PlanVersionAdmin(FilterCheckingChangeList, admin.ModelAdmin):
     """Versions are written by closing a round or adopting a revision; here they are read."""
 
     list_display = ["__str__", "number", "kind", "created_at", "created_by", "links"]

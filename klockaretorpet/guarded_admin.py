@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.utils.translation import gettext as _
@@ -86,7 +87,7 @@ class PossibleKeysMultipleChoiceField(forms.ModelMultipleChoiceField):
         return super()._check_values(value)
 
 
-class _AutocompleteWithPossibleKeys:
+class PossibleKeysInForms:
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
             kwargs["widget"] = AutocompleteSelect(
@@ -103,7 +104,42 @@ class _AutocompleteWithPossibleKeys:
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
-class GuardedAdmin(_AutocompleteWithPossibleKeys, SimpleHistoryAdmin):
+# Beyond any 64-bit integer: no id or number column can hold it (SQLite cannot even compare).
+INTEGER_DIGITS = 19
+
+
+def _unusable_filter(key: str, values: list[str]) -> bool:
+    """A list filter no row can match and the database cannot be asked: a NUL (PostgreSQL
+    refuses it in a query) or a whole number beyond 64 bits. Search text (`q`) is text."""
+    if "\x00" in key or any("\x00" in value for value in values):
+        return True
+    if key == SEARCH_VAR:
+        return False
+    return any(
+        value.lstrip("-").isdigit() and len(value.lstrip("-")) > INTEGER_DIGITS for value in values
+    )
+
+
+class FilterCheckingChangeList:
+    """The list shows itself without a filter from the address that no row can match, rather
+    than failing on it: as Django's admin answers a filter it does not know."""
+
+    def changelist_view(self, request, extra_context=None):
+        params = request.GET.copy()
+        unusable = [key for key, values in params.lists() if _unusable_filter(key, values)]
+        if unusable:
+            for key in unusable:
+                del params[key]
+            messages.warning(
+                request,
+                _("A filter in the address could not be used; the list is shown without it."),
+            )
+            query = params.urlencode()
+            return HttpResponseRedirect(f"{request.path}?{query}" if query else request.path)
+        return super().changelist_view(request, extra_context)
+
+
+class GuardedAdmin(FilterCheckingChangeList, PossibleKeysInForms, SimpleHistoryAdmin):
     form = VersionedModelForm
 
     def get_queryset(self, request):
@@ -187,7 +223,7 @@ class GuardedAdmin(_AutocompleteWithPossibleKeys, SimpleHistoryAdmin):
         return super().get_form(request, obj, change, **kwargs)
 
 
-class GuardedInlineMixin(_AutocompleteWithPossibleKeys):
+class GuardedInlineMixin(PossibleKeysInForms):
     """Inline rows are changed as part of their parent: the policy decides on the parent."""
 
     form = VersionedModelForm

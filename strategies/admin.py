@@ -3,7 +3,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from klockaretorpet.guarded_admin import GuardedAdmin, GuardedStackedInline
+from klockaretorpet.guarded_admin import (
+    FilterCheckingChangeList,
+    GuardedAdmin,
+    GuardedStackedInline,
+    PossibleKeysInForms,
+)
 
 from .models import (
     District,
@@ -129,5 +134,5 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class PortalUserAdmin(UserAdmin):
+class PortalUserAdmin(FilterCheckingChangeList, PossibleKeysInForms, UserAdmin):
     inlines = [*UserAdmin.inlines, MembershipInline]
