@@ -1,3 +1,5 @@
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
@@ -136,3 +138,18 @@ admin.site.unregister(User)
 @admin.register(User)
 class PortalUserAdmin(FilterCheckingChangeList, PossibleKeysInForms, UserAdmin):
     inlines = [*UserAdmin.inlines, MembershipInline]
+
+
+# django-axes' own lists of sign-in attempts (superusers only) check the filters in the address
+# as every other list does. axes comes before this app in INSTALLED_APPS, so its admin has
+# registered them by now.
+for _model, _model_admin in (
+    (AccessAttempt, AccessAttemptAdmin),
+    (AccessLog, AccessLogAdmin),
+    (AccessFailureLog, AccessFailureLogAdmin),
+):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+        admin.site.register(
+            _model, type(_model_admin.__name__, (FilterCheckingChangeList, _model_admin), {})
+        )

@@ -289,21 +289,7 @@ def fuzz_clients(world, django_user_model):
     return clients
 
 
-@pytest.mark.parametrize(
-    "role",
-    [
-        *(role for role in FUZZ_ROLES if role != SUPERUSER),
-        pytest.param(
-            SUPERUSER,
-            marks=pytest.mark.xfail(
-                reason="unfinished (issue 13, item 5), superusers' pages only: django-axes' own "
-                "lists fail on 2**70 in their date hierarchy (SQLite) and on NUL in a filter "
-                "(PostgreSQL)",
-                strict=True,
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("role", FUZZ_ROLES)
 def test_no_crafted_input_gives_a_server_error(world, fuzz_clients, role):
     """Letters for ids, impossible and extreme dates, huge and negative numbers, NUL, 10 KB and
     unicode, in every query parameter a page knows, in every path argument and in every POST
