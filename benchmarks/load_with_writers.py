@@ -72,6 +72,7 @@ from django.urls import reverse  # noqa: E402
 from benchmarks import load, pages  # noqa: E402
 from plans.models import Activity  # noqa: E402
 from plans.resources import export_activities_workbook  # noqa: E402
+from tests.plans.test_admin import activity_form_data  # noqa: E402 (the admin form as the tests post it)
 
 ACTIVITIES = 600
 IMPORT_ROWS = 1000
@@ -177,31 +178,6 @@ def wrk_mixed(server, cookie: str, script: Path, seconds: int) -> str:
     ).stdout
 
 
-def admin_form_data(activity: Activity, title: str) -> dict:
-    return {
-        "plan": activity.plan_id,
-        "strategy": activity.strategy_id,
-        "title": title,
-        "description": activity.description,
-        "activity_type": activity.activity_type,
-        "status": activity.status,
-        "planned_start": activity.planned_start.strftime("%Y-%m") if activity.planned_start else "",
-        "planned_end": activity.planned_end.strftime("%Y-%m") if activity.planned_end else "",
-        "schedule_note": activity.schedule_note,
-        "lead_organisation": activity.lead_organisation_id or "",
-        "co_organisations": [org.pk for org in activity.co_organisations.all()],
-        "responsible_unit": activity.responsible_unit,
-        "measurability": activity.measurability,
-        "success_factors": [],
-        "programme_goals": [],
-        "version": activity.version,
-        "indicators-TOTAL_FORMS": "0",
-        "indicators-INITIAL_FORMS": "0",
-        "indicators-MIN_NUM_FORMS": "0",
-        "indicators-MAX_NUM_FORMS": "1000",
-    }
-
-
 def edit_stream(plan, user, stop: threading.Event, outcome: dict) -> None:
     """Admin edits, one after the other, until `stop`: open the change form, save a new title."""
     client = Client()
@@ -216,7 +192,7 @@ def edit_stream(plan, user, stop: threading.Event, outcome: dict) -> None:
             activity = Activity.objects.get(pk=edited[number % len(edited)].pk)
             url = reverse("admin:plans_activity_change", args=[activity.pk])
             client.get(url)
-            answer = client.post(url, admin_form_data(activity, f"Redigerad {number}"))
+            answer = client.post(url, activity_form_data(activity, title=f"Redigerad {number}"))
             key = {302: "saved", 200: "refused"}.get(answer.status_code, "errors")
             outcome[key] = outcome.get(key, 0) + 1
             number += 1
