@@ -88,30 +88,6 @@ def _plan_activities(plan: ActivityPlan, declaration: IntentDeclaration):
     return plan.activities.filter(strategy__goal__declaration=declaration).in_code_order()
 
 
-# --- late activities -----------------------------------------------------------------------
-
-
-def late_reasons(activity: Activity, today: datetime.date) -> list[str]:
-    """Why an activity is behind its tidplan, in words; empty when it is not.
-
-    Month precision: a plan month is passed once the next month has begun. Extends
-    `Activity.is_late` (end passed) with activities whose start has passed while still planned.
-    """
-    if activity.status in (ActivityStatus.DONE, ActivityStatus.CANCELLED):
-        return []
-    this_month = today.replace(day=1)
-    reasons = []
-    if activity.planned_end and activity.planned_end < this_month:
-        reasons.append(_("planned end has passed"))
-    if (
-        activity.status == ActivityStatus.PLANNED
-        and activity.planned_start
-        and activity.planned_start < this_month
-    ):
-        reasons.append(_("planned start has passed but it has not started"))
-    return reasons
-
-
 # --- the dashboard -------------------------------------------------------------------------
 
 
@@ -388,8 +364,6 @@ def dashboard(request, slug):
             **common,
         ),
     ]
-    for activity in activities:
-        activity.late_reasons = late_reasons(activity, today)
     latest_values = _latest_values(plan)
     indicators = [
         IndicatorRow(indicator, activity, *latest_values.get(indicator.pk, (None, None)))
@@ -411,7 +385,7 @@ def dashboard(request, slug):
             "latest_round": latest_round,
             "reported": reported,
             "incomplete": [activity for activity in activities if activity.missing_parts],
-            "late": [activity for activity in activities if activity.late_reasons],
+            "late": [activity for activity in activities if activity.late_reasons(today)],
             "indicators": indicators,
             "today": today,
             "page": "dashboard",
@@ -506,10 +480,9 @@ def timeline(request, slug):
     scale = TimelineScale(*timeline_years(plan, activities, today), today=today)
     by_strategy = defaultdict(list)
     for activity in activities:
-        activity.late_reasons = late_reasons(activity, today)
         activity.bar = scale.bar(activity.planned_start, activity.planned_end)
         activity.bar_colour = (
-            LATE_COLOUR if activity.late_reasons else STATUS_COLOURS[activity.status]
+            LATE_COLOUR if activity.late_reasons(today) else STATUS_COLOURS[activity.status]
         )
         by_strategy[activity.strategy_id].append(activity)
     for goal in goals:
@@ -523,7 +496,7 @@ def timeline(request, slug):
             "plan": plan,
             "goals": goals,
             "scale": scale,
-            "late_count": sum(1 for activity in activities if activity.late_reasons),
+            "late_count": sum(1 for activity in activities if activity.late_reasons(today)),
             "activity_count": len(activities),
             "today": today,
             "page": "timeline",

@@ -11,8 +11,8 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from simple_history.models import HistoricalRecords
 
 from klockaretorpet.concurrency import VersionedModel
@@ -197,6 +197,10 @@ class ActivityStatus(models.TextChoices):
     CANCELLED = "cancelled", _("cancelled")
 
 
+# An activity in one of these has nothing left to do: it is never late.
+FINISHED_STATUSES = (ActivityStatus.DONE, ActivityStatus.CANCELLED)
+
+
 class MissingPart(models.TextChoices):
     """What the seed requires of every activity: tidplan, ansvar, mätbarhet (and a type)."""
 
@@ -242,9 +246,11 @@ class ActivityQuerySet(models.QuerySet):
         return self.filter(incomplete_conditions()[part])
 
     def late(self, today: datetime.date | None = None) -> ActivityQuerySet:
-        today = today or timezone.localdate()
-        return self.filter(planned_end__lt=today.replace(day=1)).exclude(
-            status__in=[ActivityStatus.DONE, ActivityStatus.CANCELLED]
+        """Database twin of `Activity.late_reasons`; keep the two in step."""
+        this_month = (today or timezone.localdate()).replace(day=1)
+        return self.exclude(status__in=FINISHED_STATUSES).filter(
+            Q(planned_end__lt=this_month)
+            | Q(status=ActivityStatus.PLANNED, planned_start__lt=this_month)
         )
 
 
@@ -578,14 +584,31 @@ class Activity(VersionedModel):
     def is_complete(self) -> bool:
         return not self.missing_parts
 
+    def late_reasons(self, today: datetime.date | None = None) -> list[str]:
+        """Why the activity is behind its tidplan, in words; empty when it is not.
+
+        Month precision: a plan month is passed once the next month has begun. Late is the
+        planned end passed, or the planned start passed while the activity is still planned;
+        never when it is done or cancelled. `ActivityQuerySet.late` is the database twin.
+        """
+        if self.status in FINISHED_STATUSES:
+            return []
+        this_month = (today or timezone.localdate()).replace(day=1)
+        reasons = []
+        if self.planned_end and self.planned_end < this_month:
+            reasons.append(gettext("planned end has passed"))
+        if (
+            self.status == ActivityStatus.PLANNED
+            and self.planned_start
+            and self.planned_start < this_month
+        ):
+            reasons.append(gettext("planned start has passed but it has not started"))
+        return reasons
+
     @property
     def is_late(self) -> bool:
-        if self.planned_end is None or self.status in (
-            ActivityStatus.DONE,
-            ActivityStatus.CANCELLED,
-        ):
-            return False
-        return self.planned_end < timezone.localdate().replace(day=1)
+        """Late today (`late_reasons`): what the plan pages' "Late" badge shows."""
+        return bool(self.late_reasons())
 
     @property
     def schedule_label(self) -> str:

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from followup.dashboards import TimelineScale, late_reasons
+from followup.dashboards import TimelineScale
 from followup.models import ActivityReview, Assessment, FollowUp, FollowUpState, IndicatorValue
 from plans.models import Activity, ActivityStatus, ActivityType
 from strategies.models import ProgrammeGoal, SuccessFactor
@@ -355,15 +355,15 @@ def test_the_timeline_spans_the_plan_period_to_next_year_when_it_is_open_ended(
 def test_late_means_end_passed_or_start_passed_while_still_planned():
     today = datetime.date(2026, 5, 20)
     activity = Activity(status=ActivityStatus.PLANNED, planned_start=datetime.date(2026, 5, 1))
-    assert late_reasons(activity, today) == []  # it may still start this month
+    assert activity.late_reasons(today) == []  # it may still start this month
     activity.planned_start = datetime.date(2026, 4, 1)
-    assert late_reasons(activity, today) == ["planned start has passed but it has not started"]
+    assert activity.late_reasons(today) == ["planned start has passed but it has not started"]
     activity.status = ActivityStatus.ONGOING
-    assert late_reasons(activity, today) == []
+    assert activity.late_reasons(today) == []
     activity.planned_end = datetime.date(2026, 4, 1)
-    assert late_reasons(activity, today) == ["planned end has passed"]
+    assert activity.late_reasons(today) == ["planned end has passed"]
     activity.status = ActivityStatus.DONE
-    assert late_reasons(activity, today) == []
+    assert activity.late_reasons(today) == []
 
 
 # --- the coverage matrix -------------------------------------------------------------------
