@@ -221,11 +221,7 @@ class IndicatorRow:
 
     @property
     def progress(self) -> int | None:
-        """How far the latest value has come from the baseline to the target, in per cent."""
-        baseline, target = self.indicator.baseline_value, self.indicator.target_value
-        if self.latest is None or baseline is None or target is None or target == baseline:
-            return None
-        return round(100 * (self.latest - baseline) / (target - baseline))
+        return self.indicator.progress(self.latest)
 
     @property
     def progress_width(self) -> int:
@@ -233,23 +229,7 @@ class IndicatorRow:
 
     @property
     def verdict(self) -> str:
-        indicator, latest = self.indicator, self.latest
-        if latest is None:
-            return _("no value reported yet")
-
-        def better(value: Decimal, than: Decimal) -> bool:
-            return value > than if indicator.higher_is_better else value < than
-
-        target, baseline = indicator.target_value, indicator.baseline_value
-        if target is not None and (latest == target or better(latest, target)):
-            return _("target reached")
-        if baseline is not None:
-            if latest == baseline:
-                return _("same as the baseline")
-            if better(latest, baseline):
-                return _("better than the baseline")
-            return _("worse than the baseline")
-        return _("target not reached yet") if target is not None else ""
+        return self.indicator.verdict(self.latest)
 
 
 def _number(value: Decimal | None) -> str:
@@ -263,18 +243,6 @@ def _number(value: Decimal | None) -> str:
 def _with_year(value: Decimal | None, year: int | None) -> str:
     text = _number(value)
     return f"{text} ({year})" if value is not None and year else text
-
-
-def _latest_values(plan: ActivityPlan) -> dict[int, tuple[Decimal, int]]:
-    """Each indicator's latest reported value and the year of its round."""
-    latest = {}
-    for indicator_id, value, year in (
-        IndicatorValue.objects.filter(review__follow_up__plan=plan, actual_value__isnull=False)
-        .order_by("review__follow_up__year", "pk")
-        .values_list("indicator_id", "actual_value", "review__follow_up__year")
-    ):
-        latest[indicator_id] = (value, year)
-    return latest
 
 
 @permissions.allowed_when(permissions.can_view)
@@ -292,10 +260,8 @@ def dashboard(request, slug):
         )
     )
     today = timezone.localdate()
-    latest_round = FollowUp.objects.filter(plan=plan).order_by("-year").first()
-    assessments = (
-        dict(latest_round.reviews.values_list("activity_id", "assessment")) if latest_round else {}
-    )
+    latest_round = FollowUp.objects.latest_of(plan)
+    assessments = latest_round.reviews.assessment_by_activity() if latest_round else {}
     organisations = {
         activity.lead_organisation_id: activity.lead_organisation.display_name
         for activity in activities
@@ -364,7 +330,7 @@ def dashboard(request, slug):
             **common,
         ),
     ]
-    latest_values = _latest_values(plan)
+    latest_values = IndicatorValue.objects.latest_per_indicator(plan)
     indicators = [
         IndicatorRow(indicator, activity, *latest_values.get(indicator.pk, (None, None)))
         for activity in activities

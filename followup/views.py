@@ -53,9 +53,7 @@ class Progress:
 
 
 def _round(pk: int) -> FollowUp:
-    return get_object_or_404(
-        FollowUp.objects.select_related("plan__declaration__district", "closed_by"), pk=pk
-    )
+    return get_object_or_404(FollowUp.objects.for_page(), pk=pk)
 
 
 @permissions.allowed_when(permissions.can_view)
@@ -68,12 +66,7 @@ def round_detail(request, pk):
         .prefetch_related("co_organisations")
         .in_code_order()
     )
-    reviews = {
-        review.activity_id: review
-        for review in follow_up.reviews.select_related("reviewed_by").only(
-            "activity_id", "assessment", "reviewed_at", "reviewed_by", "follow_up_id"
-        )
-    }
+    reviews = follow_up.reviews.for_progress().by_activity()
     parents = dict(Organisation.objects.values_list("pk", "parent"))
     # The lead organisations and those they belong to: "Norrköpings kommun" shows its units'.
     choices = set()
@@ -122,10 +115,8 @@ def round_detail(request, pk):
                 for pk, goal in sorted(goals.items(), key=lambda item: item[1].position)
             ],
             "version": getattr(follow_up, "version", None) if not follow_up.is_open else None,
-            "can_close": follow_up.is_open and permissions.is_plan_admin(request.user),
-            "can_import": follow_up.is_open
-            and permissions.role_of(request.user)
-            in (permissions.Role.PLAN_ADMIN, permissions.Role.EDITOR),
+            "can_close": permissions.can_close_round(request.user, follow_up),
+            "can_import": permissions.can_import_round(request.user, follow_up),
             "own_organisation": Organisation.objects.filter(memberships__user=request.user).first(),
         },
     )
@@ -227,7 +218,7 @@ def round_close(request, pk):
     """Close the round and write its plan version; with unreported activities only when the
     administrator gives the reason."""
     follow_up = _round(pk)
-    if not follow_up.is_open:
+    if not permissions.can_close_round(request.user, follow_up):
         raise PermissionDenied
     missing = list(unreported_activities(follow_up))
     form = CloseRoundForm(request.POST if request.method == "POST" else None)
@@ -333,10 +324,7 @@ def round_export(request, pk):
 def round_import(request, pk):
     """Upload a filled-in sheet, see the preview, then confirm: every row or none."""
     follow_up = _round(pk)
-    if not follow_up.is_open or permissions.role_of(request.user) not in (
-        permissions.Role.PLAN_ADMIN,
-        permissions.Role.EDITOR,
-    ):
+    if not permissions.can_import_round(request.user, follow_up):
         raise PermissionDenied
     form = RoundImportForm()
     outcome, token, file_name = None, "", ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -675,6 +676,32 @@ class Indicator(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def progress(self, latest: Decimal | None) -> int | None:
+        """How far `latest` has come from the baseline to the target, in per cent; None when
+        there is no value, baseline or target to measure it by."""
+        baseline, target = self.baseline_value, self.target_value
+        if latest is None or baseline is None or target is None or target == baseline:
+            return None
+        return round(100 * (latest - baseline) / (target - baseline))
+
+    def verdict(self, latest: Decimal | None) -> str:
+        """`latest` against the target and the baseline, in words."""
+        if latest is None:
+            return gettext("no value reported yet")
+        target, baseline = self.target_value, self.baseline_value
+        if target is not None and (latest == target or self._better(latest, target)):
+            return gettext("target reached")
+        if baseline is not None:
+            if latest == baseline:
+                return gettext("same as the baseline")
+            if self._better(latest, baseline):
+                return gettext("better than the baseline")
+            return gettext("worse than the baseline")
+        return gettext("target not reached yet") if target is not None else ""
+
+    def _better(self, value: Decimal, than: Decimal) -> bool:
+        return value > than if self.higher_is_better else value < than
 
     def clean(self) -> None:
         super().clean()
