@@ -231,6 +231,12 @@ class ActivityQuerySet(models.QuerySet):
             Prefetch("indicators", queryset=Indicator.objects.order_by("position", "pk")),
         )
 
+    def for_overview(self) -> ActivityQuerySet:
+        """What the plan's overview counts and lists: goal, lead organisation, indicators."""
+        return self.select_related("strategy__goal", "lead_organisation").prefetch_related(
+            Prefetch("indicators", queryset=Indicator.objects.order_by("position", "pk"))
+        )
+
     def in_code_order(self) -> ActivityQuerySet:
         return self.order_by("code_prefix", "code_serial")
 

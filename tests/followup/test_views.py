@@ -350,8 +350,6 @@ def test_no_portal_url_changes_a_closed_round(world):
             name: [follow_up.plan.declaration.slug]
             for name in [
                 "dashboard",
-                "timeline",
-                "coverage",
                 "public-declaration",
                 "public-json",
                 "public-csv",
