@@ -144,6 +144,10 @@ class ActivityReviewQuerySet(models.QuerySet):
             "activity_id", "assessment", "reviewed_at", "reviewed_by", "follow_up_id"
         )
 
+    def of_activity(self, activity: Activity) -> ActivityReview | None:
+        """The activity's report (in the round this set is of), with who reported it."""
+        return self.select_related("reviewed_by").filter(activity=activity).first()
+
     def by_activity(self) -> dict[int, ActivityReview]:
         return {review.activity_id: review for review in self}
 
@@ -197,6 +201,15 @@ class ActivityReview(VersionedModel):
 
     def __str__(self) -> str:
         return _("Review of %(activity)s") % {"activity": self.activity.reference_code}
+
+    @classmethod
+    def draft(cls, follow_up: FollowUp, activity: Activity) -> ActivityReview:
+        """A report not yet written, starting from the activity's current status."""
+        return cls(follow_up=follow_up, activity=activity, new_status=activity.status)
+
+    def actual_values(self) -> dict[int, Decimal | None]:
+        """The reported indicator values by indicator id."""
+        return {value.indicator_id: value.actual_value for value in self.indicator_values.all()}
 
     def save(self, *args, **kwargs) -> None:
         _refuse_when_closed(self.follow_up_id)

@@ -237,6 +237,21 @@ class ActivityQuerySet(models.QuerySet):
             Prefetch("indicators", queryset=Indicator.objects.order_by("position", "pk"))
         )
 
+    def for_round_page(self) -> ActivityQuerySet:
+        """What a follow-up round's page shows of each activity, in code order."""
+        return (
+            self.select_related("strategy__goal", "lead_organisation__parent")
+            .prefetch_related("co_organisations")
+            .in_code_order()
+        )
+
+    def for_review(self) -> ActivityQuerySet:
+        """What an activity's follow-up report shows of it: its place, ansvar and indicators."""
+        return self.select_related("strategy__goal", "lead_organisation").prefetch_related(
+            "co_organisations",
+            Prefetch("indicators", queryset=Indicator.objects.order_by("position", "pk")),
+        )
+
     def in_code_order(self) -> ActivityQuerySet:
         return self.order_by("code_prefix", "code_serial")
 
