@@ -4,7 +4,8 @@ coverage matrix (strategies against success factors and programme goals).
 Each page loads what it shows in a fixed number of queries, whatever the number of activities,
 and counts in Python. The timeline is inline SVG with integer coordinates computed here (the
 CSP allows no inline styles), always beside a table with the same facts. The follow-up app's
-dashboard shares the page lookups and the status colours.
+dashboard shares the page lookups and the status colours, and adds itself to the overviews'
+navigation with `add_overview_page`, so that plans need not know it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from strategies.models import Goal, IntentDeclaration, ProgrammeGoal, Strategy, SuccessFactor
 
@@ -38,6 +40,32 @@ LATE_COLOUR = "#c62828"
 TIMELINE_WIDTH = 600  # viewBox width of a timeline row; rows and scale share it
 TIMELINE_ROW = 22
 TIMELINE_SCALE = 42
+
+
+# --- the pages and their common lookups ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OverviewPage:
+    """One entry of the overviews' navigation; `name` is the `page` its view renders with."""
+
+    name: str
+    label: str
+    url_name: str  # reversed with the declaration's slug
+    position: int
+
+
+OVERVIEW_PAGES: list[OverviewPage] = [
+    OverviewPage("timeline", gettext_lazy("Timeline"), "plans:timeline", 20),
+    OverviewPage("coverage", gettext_lazy("Coverage"), "plans:coverage", 30),
+]
+
+
+def add_overview_page(page: OverviewPage) -> None:
+    """Called by another app when it is ready, to list a page of its own among the overviews."""
+    if page not in OVERVIEW_PAGES:
+        OVERVIEW_PAGES.append(page)
+        OVERVIEW_PAGES.sort(key=lambda entry: entry.position)
 
 
 # --- the pages' common lookups ---------------------------------------------------------------
