@@ -40,79 +40,82 @@ def breakdowns(
     """The activities counted by status, assessment (when a round has been opened:
     `assessments` is then the latest round's), type and lead organisation."""
     common = {"activities": activities, "goals": goals}
-    counted = [
-        breakdown(
-            slug="status",
-            title=_("Activities by status"),
-            heading=_("Status"),
-            key_of=lambda activity: activity.status,
-            categories=[
-                (
-                    status.value,
-                    str(status.label).capitalize(),
-                    overviews.STATUS_COLOURS[status],
-                    status,
-                )
-                for status in ActivityStatus
-            ],
-            **common,
-        )
+    return [
+        _by_status(**common),
+        *([] if assessments is None else [_by_assessment(assessments, **common)]),
+        _by_type(**common),
+        _by_lead_organisation(**common),
     ]
-    if assessments is not None:
-        counted.append(
-            breakdown(
-                slug="assessment",
-                title=_("Activities by assessment"),
-                heading=_("Assessment"),
-                key_of=lambda activity: assessments.get(activity.pk, NOT_REPORTED),
-                categories=[
-                    (key, str(label).capitalize(), CHART_COLOURS[key], badge)
-                    for key, label, badge in [
-                        *((a.value, a.label, a.value) for a in Assessment),
-                        (NOT_REPORTED, _("not reported"), "unreported"),
-                    ]
-                ],
-                **common,
-            )
-        )
+
+
+def _by_status(**common) -> Breakdown:
+    return breakdown(
+        slug="status",
+        title=_("Activities by status"),
+        heading=_("Status"),
+        key_of=lambda activity: activity.status,
+        categories=[
+            (status.value, str(status.label).capitalize(), overviews.STATUS_COLOURS[status], status)
+            for status in ActivityStatus
+        ],
+        **common,
+    )
+
+
+def _by_assessment(assessments: dict[int, str], **common) -> Breakdown:
+    return breakdown(
+        slug="assessment",
+        title=_("Activities by assessment"),
+        heading=_("Assessment"),
+        key_of=lambda activity: assessments.get(activity.pk, NOT_REPORTED),
+        categories=[
+            (key, str(label).capitalize(), CHART_COLOURS[key], badge)
+            for key, label, badge in [
+                *((a.value, a.label, a.value) for a in Assessment),
+                (NOT_REPORTED, _("not reported"), "unreported"),
+            ]
+        ],
+        **common,
+    )
+
+
+def _by_type(**common) -> Breakdown:
+    return breakdown(
+        slug="activity-type",
+        title=_("Activities by type"),
+        heading=_("Type"),
+        key_of=lambda activity: activity.activity_type,
+        categories=[
+            *((kind.value, str(kind.short_label), TYPE_COLOURS[kind], "") for kind in ActivityType),
+            ("", _("No type"), MISSING_COLOUR, ""),
+        ],
+        keep_empty=False,
+        **common,
+    )
+
+
+def _by_lead_organisation(*, activities: list[Activity], **common) -> Breakdown:
     organisations = {
         activity.lead_organisation_id: activity.lead_organisation.display_name
         for activity in activities
         if activity.lead_organisation_id
     }
-    counted += [
-        breakdown(
-            slug="activity-type",
-            title=_("Activities by type"),
-            heading=_("Type"),
-            key_of=lambda activity: activity.activity_type,
-            categories=[
-                *(
-                    (kind.value, str(kind.short_label), TYPE_COLOURS[kind], "")
-                    for kind in ActivityType
-                ),
-                ("", _("No type"), MISSING_COLOUR, ""),
-            ],
-            keep_empty=False,
-            **common,
-        ),
-        breakdown(
-            slug="lead-organisation",
-            title=_("Activities by lead organisation"),
-            heading=_("Lead organisation"),
-            key_of=lambda activity: str(activity.lead_organisation_id or ""),
-            categories=[
-                *(
-                    (str(pk), name, ORGANISATION_COLOUR, "")
-                    for pk, name in sorted(organisations.items(), key=lambda item: item[1])
-                ),
-                ("", _("No lead organisation"), MISSING_COLOUR, ""),
-            ],
-            keep_empty=False,
-            **common,
-        ),
-    ]
-    return counted
+    return breakdown(
+        slug="lead-organisation",
+        title=_("Activities by lead organisation"),
+        heading=_("Lead organisation"),
+        key_of=lambda activity: str(activity.lead_organisation_id or ""),
+        categories=[
+            *(
+                (str(pk), name, ORGANISATION_COLOUR, "")
+                for pk, name in sorted(organisations.items(), key=lambda item: item[1])
+            ),
+            ("", _("No lead organisation"), MISSING_COLOUR, ""),
+        ],
+        keep_empty=False,
+        activities=activities,
+        **common,
+    )
 
 
 @dataclass
