@@ -126,7 +126,7 @@ def mixed_pages_script(plan) -> tuple[Path, int]:
     paths = [
         reverse("plans:declaration-detail", args=[slug]),
         reverse("followup:dashboard", args=[slug]),
-        reverse("followup:timeline", args=[slug]),
+        reverse("plans:timeline", args=[slug]),
         reverse("strategies:home"),
         *(reverse("plans:activity-detail", args=[pk]) for pk in activity_ids),
     ]

@@ -8,8 +8,12 @@ class FollowupConfig(AppConfig):
 
     def ready(self):
         # The activity lists of plans filter by the latest assessment too.
+        from plans.overviews import OverviewPage, add_overview_page
+
         from .filters import register
         from .reports import FOLLOW_UP_DATA
 
         register()
         FOLLOW_UP_DATA.connect()
+        # The dashboard is the first of the plan's overviews.
+        add_overview_page(OverviewPage("dashboard", _("Overview"), "followup:dashboard", 10))

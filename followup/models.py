@@ -3,6 +3,9 @@ plan versions that closing a round (or adopting a revision) writes."""
 
 from __future__ import annotations
 
+import datetime
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
@@ -30,6 +33,28 @@ class Assessment(models.TextChoices):
 class FollowUpState(models.TextChoices):
     OPEN = "open", _("open")
     CLOSED = "closed", _("closed")
+
+
+class FollowUpQuerySet(models.QuerySet):
+    def open(self) -> FollowUpQuerySet:
+        return self.filter(state=FollowUpState.OPEN)
+
+    def for_page(self) -> FollowUpQuerySet:
+        """What every page of a round shows besides its reports: the plan and who closed it."""
+        return self.select_related("plan__declaration__district", "closed_by")
+
+    def due(self, *, days: int, today: datetime.date) -> FollowUpQuerySet:
+        """Open rounds whose deadline is at most `days` days away, or has already passed."""
+        return (
+            self.open()
+            .filter(deadline__lte=today + datetime.timedelta(days=days))
+            .select_related("plan")
+            .order_by("deadline", "plan__name", "year")
+        )
+
+    def latest_of(self, plan: ActivityPlan) -> FollowUp | None:
+        """The plan's most recent round, open or closed."""
+        return self.filter(plan=plan).order_by("-year").first()
 
 
 class FollowUp(models.Model):
@@ -61,6 +86,8 @@ class FollowUp(models.Model):
     )
 
     history = HistoricalRecords()
+
+    objects = FollowUpQuerySet.as_manager()
 
     class Meta:
         ordering = ["plan", "-year"]
@@ -110,6 +137,24 @@ def _stored_round_is_closed(follow_up_id: int) -> bool:
     return FollowUp.objects.filter(pk=follow_up_id, state=FollowUpState.CLOSED).exists()
 
 
+class ActivityReviewQuerySet(models.QuerySet):
+    def for_progress(self) -> ActivityReviewQuerySet:
+        """Only what a round's progress shows of each report: its assessment, who and when."""
+        return self.select_related("reviewed_by").only(
+            "activity_id", "assessment", "reviewed_at", "reviewed_by", "follow_up_id"
+        )
+
+    def of_activity(self, activity: Activity) -> ActivityReview | None:
+        """The activity's report (in the round this set is of), with who reported it."""
+        return self.select_related("reviewed_by").filter(activity=activity).first()
+
+    def by_activity(self) -> dict[int, ActivityReview]:
+        return {review.activity_id: review for review in self}
+
+    def assessment_by_activity(self) -> dict[int, str]:
+        return dict(self.values_list("activity_id", "assessment"))
+
+
 class ActivityReview(VersionedModel):
     follow_up = models.ForeignKey(
         FollowUp, verbose_name=_("follow-up"), on_delete=models.PROTECT, related_name="reviews"
@@ -140,6 +185,8 @@ class ActivityReview(VersionedModel):
 
     history = HistoricalRecords()
 
+    objects = ActivityReviewQuerySet.as_manager()
+
     class Meta:
         ordering = ["follow_up", "activity__code_prefix", "activity__code_serial"]
         verbose_name = _("activity review")
@@ -154,6 +201,15 @@ class ActivityReview(VersionedModel):
 
     def __str__(self) -> str:
         return _("Review of %(activity)s") % {"activity": self.activity.reference_code}
+
+    @classmethod
+    def draft(cls, follow_up: FollowUp, activity: Activity) -> ActivityReview:
+        """A report not yet written, starting from the activity's current status."""
+        return cls(follow_up=follow_up, activity=activity, new_status=activity.status)
+
+    def actual_values(self) -> dict[int, Decimal | None]:
+        """The reported indicator values by indicator id."""
+        return {value.indicator_id: value.actual_value for value in self.indicator_values.all()}
 
     def save(self, *args, **kwargs) -> None:
         _refuse_when_closed(self.follow_up_id)
@@ -181,6 +237,19 @@ class ActivityReview(VersionedModel):
             raise ValidationError(errors)
 
 
+class IndicatorValueQuerySet(models.QuerySet):
+    def latest_per_indicator(self, plan: ActivityPlan) -> dict[int, tuple[Decimal, int]]:
+        """Each indicator's latest reported value in the plan's rounds, and that round's year."""
+        latest = {}
+        for indicator_id, value, year in (
+            self.filter(review__follow_up__plan=plan, actual_value__isnull=False)
+            .order_by("review__follow_up__year", "pk")
+            .values_list("indicator_id", "actual_value", "review__follow_up__year")
+        ):
+            latest[indicator_id] = (value, year)
+        return latest
+
+
 class IndicatorValue(models.Model):
     """An indicator's actual value for the round's year."""
 
@@ -198,6 +267,8 @@ class IndicatorValue(models.Model):
     )
 
     history = HistoricalRecords()
+
+    objects = IndicatorValueQuerySet.as_manager()
 
     class Meta:
         ordering = ["review", "indicator__position", "indicator__pk"]

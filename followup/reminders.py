@@ -1,10 +1,11 @@
 """Reminders to report a follow-up round: who still has to report what, and the e-mails.
 
-The contacts of an activity are the active editors whose organisation is the activity's lead
-organisation or one above it (an editor at the kommun reports for its administrations too, as
-in `klockaretorpet.permissions.organisation_ids_of`). Activities nobody there can be reminded
-about (no lead organisation, or no editor with an e-mail address) go to the plan
-administrators, so that no activity is left out without anyone knowing.
+Who is reminded is the permission policy's to say (`klockaretorpet.permissions`): the
+contacts of an activity are the active editors whose organisation is the activity's lead
+organisation or one above it (`reminded_organisation_ids`). Activities nobody there can be
+reminded about (no lead organisation, or no editor with an e-mail address) go to the plan
+administrators (`reminder_fallback_contacts`), so that no activity is left out without anyone
+knowing.
 """
 
 from __future__ import annotations
@@ -15,16 +16,15 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
-from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from klockaretorpet.permissions import Role
+from klockaretorpet import permissions
 from plans.models import Activity
 from strategies.models import Organisation
 
-from .models import FollowUp, FollowUpState
+from .models import FollowUp
 from .rounds import unreported_activities
 
 DEFAULT_DAYS = 14
@@ -72,32 +72,15 @@ class ReminderPlan:
         )
 
 
-def due_follow_ups(*, days: int = DEFAULT_DAYS, today: datetime.date | None = None) -> QuerySet:
-    """Open rounds whose deadline is at most `days` days away, or has already passed."""
-    today = today or timezone.localdate()
-    return (
-        FollowUp.objects.filter(
-            state=FollowUpState.OPEN, deadline__lte=today + datetime.timedelta(days=days)
-        )
-        .select_related("plan")
-        .order_by("deadline", "plan__name", "year")
-    )
-
-
 def plan_reminders(*, days: int = DEFAULT_DAYS, today: datetime.date | None = None) -> ReminderPlan:
     """Work out who gets which reminder; sends nothing."""
     today = today or timezone.localdate()
     parents = dict(Organisation.objects.values_list("pk", "parent"))
-    users = get_user_model().objects.filter(is_active=True)
+    users = get_user_model().objects.all()
     editors_by_organisation: dict[int, list] = {}
-    for editor in (
-        users.filter(groups__name=Role.EDITOR, membership__isnull=False)
-        .select_related("membership")
-        .distinct()
-        .order_by("pk")
-    ):
+    for editor in permissions.reminder_contacts(users):
         editors_by_organisation.setdefault(editor.membership.organisation_id, []).append(editor)
-    plan_admins = list(users.filter(groups__name=Role.PLAN_ADMIN).distinct().order_by("pk"))
+    plan_admins = list(permissions.reminder_fallback_contacts(users))
 
     reminders: dict[str, Reminder] = {}
     skipped: dict[int, object] = {}
@@ -121,11 +104,11 @@ def plan_reminders(*, days: int = DEFAULT_DAYS, today: datetime.date | None = No
             reached = True
         return reached
 
-    for follow_up in due_follow_ups(days=days, today=today):
+    for follow_up in FollowUp.objects.due(days=days, today=today):
         for activity in unreported_activities(follow_up):
             contacts = [
                 editor
-                for organisation_id in _self_and_ancestors(activity.lead_organisation_id, parents)
+                for organisation_id in permissions.reminded_organisation_ids(activity, parents)
                 for editor in editors_by_organisation.get(organisation_id, [])
             ]
             if not remind(contacts, follow_up, ReminderItem(activity)) and not remind(
@@ -139,15 +122,6 @@ def plan_reminders(*, days: int = DEFAULT_DAYS, today: datetime.date | None = No
         unreached=unreached,
         today=today,
     )
-
-
-def _self_and_ancestors(organisation_id: int | None, parents: dict[int, int | None]) -> list[int]:
-    chain: list[int] = []
-    current: int | None = organisation_id
-    while current is not None and current not in chain:  # a cycle must not hang the command
-        chain.append(current)
-        current = parents.get(current)
-    return chain
 
 
 def portal_url() -> str:

@@ -22,8 +22,7 @@ urlpatterns = [
     path("offentlig/<slug:slug>/", public.declaration_page, name="public-declaration"),
     path("offentlig/<slug:slug>/aktiviteter.json", public.declaration_json, name="public-json"),
     path("offentlig/<slug:slug>/aktiviteter.csv", public.declaration_csv, name="public-csv"),
-    # Read-only overviews of a declaration's current plan, for every logged-in role.
+    # The read-only overview of a declaration's current plan, for every logged-in role; its
+    # timeline and coverage are the plans app's.
     path("avsiktsforklaringar/<slug:slug>/oversikt/", dashboards.dashboard, name="dashboard"),
-    path("avsiktsforklaringar/<slug:slug>/tidplan/", dashboards.timeline, name="timeline"),
-    path("avsiktsforklaringar/<slug:slug>/tackning/", dashboards.coverage, name="coverage"),
 ]

@@ -3,13 +3,9 @@ differences between two plan versions."""
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -18,7 +14,7 @@ from django.views.decorators.http import require_safe
 from klockaretorpet import pending_uploads, permissions
 from klockaretorpet.concurrency import StaleObjectError
 from klockaretorpet.xlsx import FormulaSafeXLSX
-from plans.models import Activity, ActivityPlan, Indicator
+from plans.models import Activity, ActivityPlan
 from strategies.models import Organisation
 
 from .forms import (
@@ -29,6 +25,7 @@ from .forms import (
     RoundImportForm,
 )
 from .models import ActivityReview, FollowUp, PlanVersion
+from .progress import RoundProgress
 from .reports import ReportBeingRendered, followup_report_pdf, plan_report_pdf
 from .resources import export_round_workbook, import_round, read_round_sheet
 from .rounds import (
@@ -41,91 +38,33 @@ from .rounds import (
 from .snapshots import diff_snapshots
 
 
-@dataclass
-class Progress:
-    label: str
-    reported: int
-    total: int
-
-    @property
-    def percent(self) -> int:
-        return round(100 * self.reported / self.total) if self.total else 100
-
-
 def _round(pk: int) -> FollowUp:
-    return get_object_or_404(
-        FollowUp.objects.select_related("plan__declaration__district", "closed_by"), pk=pk
-    )
+    return get_object_or_404(FollowUp.objects.for_page(), pk=pk)
 
 
 @permissions.allowed_when(permissions.can_view)
 @require_safe
 def round_detail(request, pk):
     follow_up = _round(pk)
-    plan = follow_up.plan
-    activities = list(
-        plan.activities.select_related("strategy__goal", "lead_organisation__parent")
-        .prefetch_related("co_organisations")
-        .in_code_order()
-    )
-    reviews = {
-        review.activity_id: review
-        for review in follow_up.reviews.select_related("reviewed_by").only(
-            "activity_id", "assessment", "reviewed_at", "reviewed_by", "follow_up_id"
-        )
-    }
-    parents = dict(Organisation.objects.values_list("pk", "parent"))
-    # The lead organisations and those they belong to: "Norrköpings kommun" shows its units'.
-    choices = set()
-    for organisation in {a.lead_organisation_id for a in activities if a.lead_organisation_id}:
-        while organisation is not None and organisation not in choices:
-            choices.add(organisation)
-            organisation = parents.get(organisation)
+    progress = RoundProgress(follow_up, user=request.user)
     filter_form = OrganisationFilterForm(
-        request.GET or None, organisations=Organisation.objects.filter(pk__in=choices)
+        request.GET or None, organisations=progress.lead_organisations()
     )
     chosen = filter_form.cleaned_data["organisation"] if filter_form.is_valid() else None
-
-    by_organisation, by_goal = Counter(), Counter()
-    reported_by_organisation, reported_by_goal = Counter(), Counter()
-    goals = {}
-    for activity in activities:
-        activity.review = reviews.get(activity.pk)
-        activity.can_report = permissions.can_report(request.user, follow_up, activity)
-        organisation = activity.lead_organisation.name if activity.lead_organisation else ""
-        goal = activity.strategy.goal
-        goals[goal.pk] = goal
-        by_organisation[organisation] += 1
-        by_goal[goal.pk] += 1
-        if activity.review:
-            reported_by_organisation[organisation] += 1
-            reported_by_goal[goal.pk] += 1
-    shown = activities
-    if chosen is not None:
-        units = Organisation.objects.ids_with_units(chosen.pk)
-        shown = [a for a in activities if a.lead_organisation_id in units]
     return render(
         request,
         "followup/round_detail.html",
         {
             "follow_up": follow_up,
-            "declaration": plan.declaration,
-            "activities": shown,
+            "declaration": follow_up.plan.declaration,
+            "activities": progress.led_by(chosen),
             "filter_form": filter_form,
-            "total": Progress(_("All activities"), len(reviews), len(activities)),
-            "organisation_progress": [
-                Progress(name or _("No lead organisation"), reported_by_organisation[name], total)
-                for name, total in sorted(by_organisation.items())
-            ],
-            "goal_progress": [
-                Progress(f"{goal.position} {goal.title}", reported_by_goal[pk], by_goal[pk])
-                for pk, goal in sorted(goals.items(), key=lambda item: item[1].position)
-            ],
+            "total": progress.total,
+            "organisation_progress": progress.per_organisation,
+            "goal_progress": progress.per_goal,
             "version": getattr(follow_up, "version", None) if not follow_up.is_open else None,
-            "can_close": follow_up.is_open and permissions.is_plan_admin(request.user),
-            "can_import": follow_up.is_open
-            and permissions.role_of(request.user)
-            in (permissions.Role.PLAN_ADMIN, permissions.Role.EDITOR),
+            "can_close": permissions.can_close_round(request.user, follow_up),
+            "can_import": permissions.can_import_round(request.user, follow_up),
             "own_organisation": Organisation.objects.filter(memberships__user=request.user).first(),
         },
     )
@@ -135,46 +74,24 @@ def round_detail(request, pk):
 def review_edit(request, pk, activity_pk):
     follow_up = _round(pk)
     activity = get_object_or_404(
-        Activity.objects.select_related("strategy__goal", "lead_organisation").prefetch_related(
-            "co_organisations",
-            Prefetch("indicators", queryset=Indicator.objects.order_by("position", "pk")),
-        ),
-        pk=activity_pk,
-        plan=follow_up.plan_id,
+        Activity.objects.for_review(), pk=activity_pk, plan=follow_up.plan_id
     )
-    review = (
-        ActivityReview.objects.select_related("reviewed_by")
-        .filter(follow_up=follow_up, activity=activity)
-        .first()
-    )
+    review = follow_up.reviews.of_activity(activity)
     may_report = permissions.can_report(request.user, follow_up, activity)
     if request.method == "POST" and not may_report:
         raise PermissionDenied
     indicators = list(activity.indicators.all())
-    values = {}
-    if review is not None:
-        values = {v.indicator_id: v.actual_value for v in review.indicator_values.all()}
+    values = review.actual_values() if review else {}
     form = None
     if may_report:
-        instance = review or ActivityReview(
-            follow_up=follow_up, activity=activity, new_status=activity.status
-        )
         form = ReviewForm(
-            request.POST or None, instance=instance, indicators=indicators, values=values
+            request.POST or None,
+            instance=review or ActivityReview.draft(follow_up, activity),
+            indicators=indicators,
+            values=values,
         )
-        if request.method == "POST" and form.is_valid():
-            try:
-                save_review(
-                    form.save(commit=False), actual_values=form.actual_values(), user=request.user
-                )
-            except StaleObjectError as stale:
-                form.add_error(None, str(stale))
-            else:
-                messages.success(
-                    request,
-                    _("The report for %(code)s was saved.") % {"code": activity.reference_code},
-                )
-                return redirect("followup:round-detail", pk=follow_up.pk)
+        if request.method == "POST" and form.is_valid() and _saved(request, form, activity):
+            return redirect("followup:round-detail", pk=follow_up.pk)
     return render(
         request,
         "followup/review_form.html",
@@ -187,6 +104,20 @@ def review_edit(request, pk, activity_pk):
             "indicator_rows": [(indicator, values.get(indicator.pk)) for indicator in indicators],
         },
     )
+
+
+def _saved(request, form: ReviewForm, activity: Activity) -> bool:
+    """Save the valid report; False, with the form telling why, when someone saved first."""
+    try:
+        save_review(form.save(commit=False), actual_values=form.actual_values(), user=request.user)
+    except StaleObjectError as stale:
+        form.add_error(None, str(stale))
+        return False
+    messages.success(
+        request,
+        _("The report for %(code)s was saved.") % {"code": activity.reference_code},
+    )
+    return True
 
 
 @permissions.allowed_when(permissions.can_view)
@@ -227,7 +158,7 @@ def round_close(request, pk):
     """Close the round and write its plan version; with unreported activities only when the
     administrator gives the reason."""
     follow_up = _round(pk)
-    if not follow_up.is_open:
+    if not permissions.can_close_round(request.user, follow_up):
         raise PermissionDenied
     missing = list(unreported_activities(follow_up))
     form = CloseRoundForm(request.POST if request.method == "POST" else None)
@@ -333,47 +264,64 @@ def round_export(request, pk):
 def round_import(request, pk):
     """Upload a filled-in sheet, see the preview, then confirm: every row or none."""
     follow_up = _round(pk)
-    if not follow_up.is_open or permissions.role_of(request.user) not in (
-        permissions.Role.PLAN_ADMIN,
-        permissions.Role.EDITOR,
-    ):
+    if not permissions.can_import_round(request.user, follow_up):
         raise PermissionDenied
-    form = RoundImportForm()
-    outcome, token, file_name = None, "", ""
     if request.method == "POST" and request.POST.get("token"):
-        pending = pending_uploads.find(user=request.user, token=request.POST["token"])
-        if pending is None:
-            messages.error(request, _("The preview has expired. Upload the file again."))
-            return redirect("followup:round-import", pk=follow_up.pk)
-        file_name = pending.file_name
-        try:
-            outcome = _import(follow_up, request.user, file_name, pending.content, dry_run=False)
-        finally:
-            # Imported or refused, the file is not needed again: a new try starts from an upload.
-            pending_uploads.discard(user=request.user, token=pending.token)
-        if outcome.ok:
-            messages.success(
-                request,
-                _("The reports were imported: %(new)d new, %(changed)d changed.")
-                % {"new": outcome.counts["new"], "changed": outcome.counts["changed"]},
-            )
-            return redirect("followup:round-detail", pk=follow_up.pk)
-        token = ""
-    elif request.method == "POST":
-        form = RoundImportForm(request.POST, request.FILES)
-        if form.is_valid():
-            upload = form.cleaned_data["import_file"]
-            file_name, content = upload.name, upload.read()
-            try:
-                outcome = _import(follow_up, request.user, file_name, content, dry_run=True)
-            except ValidationError as unreadable:
-                form.add_error("import_file", unreadable)
-            else:
-                if outcome.ok:
-                    # Kept only for a preview that can be confirmed.
-                    token = pending_uploads.keep(
-                        user=request.user, content=content, file_name=file_name
-                    )
+        return _confirm_import(request, follow_up, token=request.POST["token"])
+    if request.method == "POST":
+        return _preview_import(request, follow_up)
+    return _import_page(request, follow_up, RoundImportForm())
+
+
+def _preview_import(request, follow_up: FollowUp) -> HttpResponse:
+    """Try the uploaded sheet without writing; keep it for the confirmation if it would do."""
+    form = RoundImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _import_page(request, follow_up, form)
+    upload = form.cleaned_data["import_file"]
+    file_name, content = upload.name, upload.read()
+    try:
+        outcome = _import(follow_up, request.user, file_name, content, dry_run=True)
+    except ValidationError as unreadable:
+        form.add_error("import_file", unreadable)
+        return _import_page(request, follow_up, form, file_name=file_name)
+    # Kept only for a preview that can be confirmed.
+    token = (
+        pending_uploads.keep(user=request.user, content=content, file_name=file_name)
+        if outcome.ok
+        else ""
+    )
+    return _import_page(request, follow_up, form, outcome=outcome, token=token, file_name=file_name)
+
+
+def _confirm_import(request, follow_up: FollowUp, *, token: str) -> HttpResponse:
+    """Import the previewed sheet for real: every row or none."""
+    pending = pending_uploads.find(user=request.user, token=token)
+    if pending is None:
+        messages.error(request, _("The preview has expired. Upload the file again."))
+        return redirect("followup:round-import", pk=follow_up.pk)
+    try:
+        outcome = _import(
+            follow_up, request.user, pending.file_name, pending.content, dry_run=False
+        )
+    finally:
+        # Imported or refused, the file is not needed again: a new try starts from an upload.
+        pending_uploads.discard(user=request.user, token=pending.token)
+    if not outcome.ok:
+        return _import_page(
+            request, follow_up, RoundImportForm(), outcome=outcome, file_name=pending.file_name
+        )
+    messages.success(
+        request,
+        _("The reports were imported: %(new)d new, %(changed)d changed.")
+        % {"new": outcome.counts["new"], "changed": outcome.counts["changed"]},
+    )
+    return redirect("followup:round-detail", pk=follow_up.pk)
+
+
+def _import_page(
+    request, follow_up: FollowUp, form: RoundImportForm, *, outcome=None, token="", file_name=""
+) -> HttpResponse:
     return render(
         request,
         "followup/round_import.html",

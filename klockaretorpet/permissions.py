@@ -222,3 +222,48 @@ def allowed_when(check: Callable[..., bool]):
         return guarded
 
     return decorator
+
+
+# --- Follow-up rounds: closing, importing and reminders. These take the objects they judge
+# (duck-typed: a round has `is_open`, an activity `lead_organisation_id`) and import no app.
+
+
+def can_close_round(user, follow_up) -> bool:
+    """Closing writes the round's plan version: plan administrators, while the round is open."""
+    return follow_up.is_open and is_plan_admin(user)
+
+
+def can_import_round(user, follow_up) -> bool:
+    """Importing the round's filled-in sheet: plan administrators and editors, while it is
+    open (the import itself checks each row with `can_report`)."""
+    return follow_up.is_open and role_of(user) in (Role.PLAN_ADMIN, Role.EDITOR)
+
+
+def reminder_contacts(users: QuerySet) -> QuerySet:
+    """Of `users`, those reminded to report their organisations' activities: active editors
+    with an organisation (`membership`), each with it loaded."""
+    return (
+        users.filter(is_active=True, groups__name=Role.EDITOR, membership__isnull=False)
+        .select_related("membership")
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def reminder_fallback_contacts(users: QuerySet) -> QuerySet:
+    """Of `users`, those reminded of activities nobody at the organisation can be reminded
+    about: the active plan administrators."""
+    return users.filter(is_active=True, groups__name=Role.PLAN_ADMIN).distinct().order_by("pk")
+
+
+def reminded_organisation_ids(activity, parents: dict[int, int | None]) -> list[int]:
+    """The organisations whose editors are reminded about `activity`: its lead organisation
+    and every one above it (`parents`: organisation id → parent id), as an editor at the
+    kommun reports for its administrations (`organisation_ids_of` the other way round).
+    Empty when the activity has no lead organisation."""
+    chain: list[int] = []
+    current: int | None = activity.lead_organisation_id
+    while current is not None and current not in chain:  # a cycle must not hang the reminders
+        chain.append(current)
+        current = parents.get(current)
+    return chain

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -11,8 +12,8 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from simple_history.models import HistoricalRecords
 
 from klockaretorpet.concurrency import VersionedModel
@@ -197,6 +198,10 @@ class ActivityStatus(models.TextChoices):
     CANCELLED = "cancelled", _("cancelled")
 
 
+# An activity in one of these has nothing left to do: it is never late.
+FINISHED_STATUSES = (ActivityStatus.DONE, ActivityStatus.CANCELLED)
+
+
 class MissingPart(models.TextChoices):
     """What the seed requires of every activity: tidplan, ansvar, mätbarhet (and a type)."""
 
@@ -226,6 +231,27 @@ class ActivityQuerySet(models.QuerySet):
             Prefetch("indicators", queryset=Indicator.objects.order_by("position", "pk")),
         )
 
+    def for_overview(self) -> ActivityQuerySet:
+        """What the plan's overview counts and lists: goal, lead organisation, indicators."""
+        return self.select_related("strategy__goal", "lead_organisation").prefetch_related(
+            Prefetch("indicators", queryset=Indicator.objects.order_by("position", "pk"))
+        )
+
+    def for_round_page(self) -> ActivityQuerySet:
+        """What a follow-up round's page shows of each activity, in code order."""
+        return (
+            self.select_related("strategy__goal", "lead_organisation__parent")
+            .prefetch_related("co_organisations")
+            .in_code_order()
+        )
+
+    def for_review(self) -> ActivityQuerySet:
+        """What an activity's follow-up report shows of it: its place, ansvar and indicators."""
+        return self.select_related("strategy__goal", "lead_organisation").prefetch_related(
+            "co_organisations",
+            Prefetch("indicators", queryset=Indicator.objects.order_by("position", "pk")),
+        )
+
     def in_code_order(self) -> ActivityQuerySet:
         return self.order_by("code_prefix", "code_serial")
 
@@ -242,9 +268,11 @@ class ActivityQuerySet(models.QuerySet):
         return self.filter(incomplete_conditions()[part])
 
     def late(self, today: datetime.date | None = None) -> ActivityQuerySet:
-        today = today or timezone.localdate()
-        return self.filter(planned_end__lt=today.replace(day=1)).exclude(
-            status__in=[ActivityStatus.DONE, ActivityStatus.CANCELLED]
+        """Database twin of `Activity.late_reasons`; keep the two in step."""
+        this_month = (today or timezone.localdate()).replace(day=1)
+        return self.exclude(status__in=FINISHED_STATUSES).filter(
+            Q(planned_end__lt=this_month)
+            | Q(status=ActivityStatus.PLANNED, planned_start__lt=this_month)
         )
 
 
@@ -578,14 +606,31 @@ class Activity(VersionedModel):
     def is_complete(self) -> bool:
         return not self.missing_parts
 
+    def late_reasons(self, today: datetime.date | None = None) -> list[str]:
+        """Why the activity is behind its tidplan, in words; empty when it is not.
+
+        Month precision: a plan month is passed once the next month has begun. Late is the
+        planned end passed, or the planned start passed while the activity is still planned;
+        never when it is done or cancelled. `ActivityQuerySet.late` is the database twin.
+        """
+        if self.status in FINISHED_STATUSES:
+            return []
+        this_month = (today or timezone.localdate()).replace(day=1)
+        reasons = []
+        if self.planned_end and self.planned_end < this_month:
+            reasons.append(gettext("planned end has passed"))
+        if (
+            self.status == ActivityStatus.PLANNED
+            and self.planned_start
+            and self.planned_start < this_month
+        ):
+            reasons.append(gettext("planned start has passed but it has not started"))
+        return reasons
+
     @property
     def is_late(self) -> bool:
-        if self.planned_end is None or self.status in (
-            ActivityStatus.DONE,
-            ActivityStatus.CANCELLED,
-        ):
-            return False
-        return self.planned_end < timezone.localdate().replace(day=1)
+        """Late today (`late_reasons`): what the plan pages' "Late" badge shows."""
+        return bool(self.late_reasons())
 
     @property
     def schedule_label(self) -> str:
@@ -652,6 +697,32 @@ class Indicator(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def progress(self, latest: Decimal | None) -> int | None:
+        """How far `latest` has come from the baseline to the target, in per cent; None when
+        there is no value, baseline or target to measure it by."""
+        baseline, target = self.baseline_value, self.target_value
+        if latest is None or baseline is None or target is None or target == baseline:
+            return None
+        return round(100 * (latest - baseline) / (target - baseline))
+
+    def verdict(self, latest: Decimal | None) -> str:
+        """`latest` against the target and the baseline, in words."""
+        if latest is None:
+            return gettext("no value reported yet")
+        target, baseline = self.target_value, self.baseline_value
+        if target is not None and (latest == target or self._better(latest, target)):
+            return gettext("target reached")
+        if baseline is not None:
+            if latest == baseline:
+                return gettext("same as the baseline")
+            if self._better(latest, baseline):
+                return gettext("better than the baseline")
+            return gettext("worse than the baseline")
+        return gettext("target not reached yet") if target is not None else ""
+
+    def _better(self, value: Decimal, than: Decimal) -> bool:
+        return value > than if self.higher_is_better else value < than
 
     def clean(self) -> None:
         super().clean()

@@ -26,4 +26,7 @@ urlpatterns = [
         copy_views.copy_declaration_view,
         name="declaration-copy",
     ),
+    # Read-only overviews of a declaration's current plan, for every logged-in role.
+    path("avsiktsforklaringar/<slug:slug>/tidplan/", views.timeline, name="timeline"),
+    path("avsiktsforklaringar/<slug:slug>/tackning/", views.coverage, name="coverage"),
 ]

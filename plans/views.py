@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -21,7 +22,7 @@ from strategies.models import (
     SuccessFactor,
 )
 
-from . import tree_cache
+from . import overviews, tree_cache
 from .forms import ActivityFilterForm, ActivityPortalForm
 from .models import Activity, ActivityPlan
 from .resources import export_activities_workbook
@@ -167,4 +168,53 @@ def activity_edit(request, pk):
         request,
         "plans/activity_form.html",
         {"activity": activity, "declaration": activity.plan.declaration, "form": form},
+    )
+
+
+# --- read-only overviews of the current plan (the dashboard is the follow-up app's) ----------
+
+
+@permissions.allowed_when(permissions.can_view)
+@require_safe
+def timeline(request, slug):
+    declaration, plan = overviews.declaration_and_plan(slug)
+    goals = overviews.goals_of(declaration)
+    activities = list(overviews.plan_activities(plan, declaration))
+    today = timezone.localdate()
+    scale = overviews.TimelineScale.for_plan(plan, activities, today)
+    late = overviews.place_on_timeline(goals, activities, scale)
+    return render(
+        request,
+        "plans/overviews/timeline.html",
+        {
+            "declaration": declaration,
+            "plan": plan,
+            "goals": goals,
+            "scale": scale,
+            "late_count": len(late),
+            "activity_count": len(activities),
+            "today": today,
+            "page": "timeline",
+        },
+    )
+
+
+@permissions.allowed_when(permissions.can_view)
+@require_safe
+def coverage(request, slug):
+    declaration, plan = overviews.declaration_and_plan(slug)
+    goals = overviews.goals_of(declaration)
+    activities = overviews.plan_activities(plan, declaration)
+    strategy_of = dict(activities.values_list("pk", "strategy_id"))
+    return render(
+        request,
+        "plans/overviews/coverage.html",
+        {
+            "declaration": declaration,
+            "plan": plan,
+            "goals": goals,
+            "matrices": overviews.coverage_matrices(plan, goals, strategy_of),
+            "activity_count": len(strategy_of),
+            "page": "coverage",
+        },
     )

@@ -552,15 +552,15 @@ def portal_cases():
             portal_read,
         ),
         Case(
-            "followup:timeline",
+            "plans:timeline",
             None,
-            lambda w: reverse("followup:timeline", args=["klockaretorpet"]),
+            lambda w: reverse("plans:timeline", args=["klockaretorpet"]),
             portal_read,
         ),
         Case(
-            "followup:coverage",
+            "plans:coverage",
             None,
-            lambda w: reverse("followup:coverage", args=["klockaretorpet"]),
+            lambda w: reverse("plans:coverage", args=["klockaretorpet"]),
             portal_read,
         ),
         Case(

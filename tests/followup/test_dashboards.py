@@ -11,9 +11,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from followup.dashboards import TimelineScale, late_reasons
 from followup.models import ActivityReview, Assessment, FollowUp, FollowUpState, IndicatorValue
 from plans.models import Activity, ActivityStatus, ActivityType
+from plans.overviews import TimelineScale
 from strategies.models import ProgrammeGoal, SuccessFactor
 from tests.conftest import count_queries, shown_activity_titles
 from tests.factories import (
@@ -28,7 +28,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["followup:dashboard", "followup:timeline", "followup:coverage"]
+PAGES = ["followup:dashboard", "plans:timeline", "plans:coverage"]
 
 
 def months_from_now(months: int) -> datetime.date:
@@ -318,7 +318,7 @@ def test_without_a_round_the_dashboard_says_there_are_no_assessments(reader_clie
 
 
 def test_the_timeline_shows_the_schedule_note_where_dates_are_missing(world, reader_client):
-    response = reader_client.get(url("followup:timeline", world))
+    response = reader_client.get(url("plans:timeline", world))
     strategy_21 = tables(response)["Schedule of the activities under strategy 2.1"]
 
     note_row = next(row for row in strategy_21 if "Insats med hösttermin" in row[0])
@@ -328,7 +328,7 @@ def test_the_timeline_shows_the_schedule_note_where_dates_are_missing(world, rea
 
 
 def test_the_timeline_marks_late_activities_in_words_and_colour(world, reader_client):
-    response = reader_client.get(url("followup:timeline", world))
+    response = reader_client.get(url("plans:timeline", world))
     text = response.content.decode()
     strategy_11 = tables(response)["Schedule of the activities under strategy 1.1"]
 
@@ -345,7 +345,7 @@ def test_the_timeline_spans_the_plan_period_to_next_year_when_it_is_open_ended(
     world, reader_client
 ):
     this_year = timezone.localdate().year
-    text = reader_client.get(url("followup:timeline", world)).content.decode()
+    text = reader_client.get(url("plans:timeline", world)).content.decode()
 
     assert f"from {this_year - 3} to {this_year + 1}" in text
     assert "The dashed line marks today" in text
@@ -355,22 +355,22 @@ def test_the_timeline_spans_the_plan_period_to_next_year_when_it_is_open_ended(
 def test_late_means_end_passed_or_start_passed_while_still_planned():
     today = datetime.date(2026, 5, 20)
     activity = Activity(status=ActivityStatus.PLANNED, planned_start=datetime.date(2026, 5, 1))
-    assert late_reasons(activity, today) == []  # it may still start this month
+    assert activity.late_reasons(today) == []  # it may still start this month
     activity.planned_start = datetime.date(2026, 4, 1)
-    assert late_reasons(activity, today) == ["planned start has passed but it has not started"]
+    assert activity.late_reasons(today) == ["planned start has passed but it has not started"]
     activity.status = ActivityStatus.ONGOING
-    assert late_reasons(activity, today) == []
+    assert activity.late_reasons(today) == []
     activity.planned_end = datetime.date(2026, 4, 1)
-    assert late_reasons(activity, today) == ["planned end has passed"]
+    assert activity.late_reasons(today) == ["planned end has passed"]
     activity.status = ActivityStatus.DONE
-    assert late_reasons(activity, today) == []
+    assert activity.late_reasons(today) == []
 
 
 # --- the coverage matrix -------------------------------------------------------------------
 
 
 def test_the_coverage_matrix_counts_activities_and_marks_empty_cells(world, reader_client):
-    page = tables(reader_client.get(url("followup:coverage", world)))
+    page = tables(reader_client.get(url("plans:coverage", world)))
     factors = page["Activities per strategy and critical success factor"]
     programme = page["Activities per strategy and programme goal"]
 
@@ -392,7 +392,7 @@ def test_the_coverage_matrix_counts_activities_and_marks_empty_cells(world, read
 def test_the_coverage_matrix_marks_a_strategy_without_activities(world, reader_client):
     StrategyFactory(goal=world["activities"]["note"].strategy.goal, position=2, title="Tom")
 
-    factors = tables(reader_client.get(url("followup:coverage", world)))[
+    factors = tables(reader_client.get(url("plans:coverage", world)))[
         "Activities per strategy and critical success factor"
     ]
 

@@ -2,6 +2,7 @@
 
 import datetime
 from io import StringIO
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Group
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from followup.models import ActivityReview, FollowUp, FollowUpState
 from followup.reminders import plan_reminders, send_reminders
+from klockaretorpet.permissions import reminded_organisation_ids
 from strategies.models import Membership
 from tests.factories import ActivityFactory, OrganisationFactory, PlanFactory
 
@@ -268,3 +270,11 @@ def test_mail_has_sender_portal_link_and_localised_deadline(mailoutbox, make_use
     assert "https://plan.example.se/" in message.body
     assert "31 januari 2026" in message.body
     assert str(follow_up.year) in message.body
+
+
+def test_the_lead_organisation_and_those_above_it_are_reminded_and_a_cycle_ends():
+    led_by_unit = SimpleNamespace(lead_organisation_id=3)
+
+    assert reminded_organisation_ids(led_by_unit, {3: 2, 2: 1, 1: None}) == [3, 2, 1]
+    assert reminded_organisation_ids(led_by_unit, {3: 2, 2: 3}) == [3, 2]
+    assert reminded_organisation_ids(SimpleNamespace(lead_organisation_id=None), {}) == []

@@ -1,6 +1,7 @@
 """The follow-up in the portal: the round's reporting state, the report form, version diffs."""
 
 import datetime
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Group
@@ -9,7 +10,7 @@ from django.urls import reverse
 
 from followup.models import ActivityReview, Assessment, FollowUp, IndicatorValue
 from followup.rounds import close_round, write_revision
-from klockaretorpet import pending_uploads
+from klockaretorpet import pending_uploads, permissions
 from plans.models import Activity, ActivityStatus
 from strategies.models import Membership
 from tests.conftest import count_queries
@@ -350,8 +351,6 @@ def test_no_portal_url_changes_a_closed_round(world):
             name: [follow_up.plan.declaration.slug]
             for name in [
                 "dashboard",
-                "timeline",
-                "coverage",
                 "public-declaration",
                 "public-json",
                 "public-csv",
@@ -447,3 +446,22 @@ def test_round_import_refuses_another_users_token(world, django_user_model):
     assert "Förhandsvisningen har gått ut" in refused.content.decode()
     assert not ActivityReview.objects.exists()
     assert pending_uploads.pending_tokens(user) == [token]
+
+
+@pytest.mark.parametrize(
+    ("group", "is_open", "may_close", "may_import"),
+    [
+        ("Planadministratör", True, True, True),
+        ("Redaktör", True, False, True),
+        ("Läsare", True, False, False),
+        ("Planadministratör", False, False, False),
+        ("Redaktör", False, False, False),
+    ],
+)
+def test_who_may_close_and_import_a_round(django_user_model, group, is_open, may_close, may_import):
+    user = django_user_model.objects.create_user(f"user-{group}")
+    user.groups.add(Group.objects.get(name=group))
+    follow_up = SimpleNamespace(is_open=is_open)
+
+    assert permissions.can_close_round(user, follow_up) is may_close
+    assert permissions.can_import_round(user, follow_up) is may_import

@@ -245,6 +245,19 @@ class TestLateness:
         assert not done.is_late
         assert list(Activity.objects.late()) == [activity]
 
+    def test_the_late_set_and_each_activity_agree_on_a_start_passed_while_planned(self):
+        today = datetime.date(2026, 5, 20)
+        end = datetime.date(2026, 12, 1)
+        april, may = datetime.date(2026, 4, 1), datetime.date(2026, 5, 1)
+        not_started = ActivityFactory(
+            status=ActivityStatus.PLANNED, planned_start=april, planned_end=end
+        )
+        ActivityFactory(status=ActivityStatus.ONGOING, planned_start=april, planned_end=end)
+        ActivityFactory(status=ActivityStatus.PLANNED, planned_start=may, planned_end=end)
+
+        assert list(Activity.objects.late(today)) == [not_started]
+        assert [a for a in Activity.objects.all() if a.late_reasons(today)] == [not_started]
+
 
 class TestScheduleLabel:
     def test_dates_show_as_swedish_months(self):
