@@ -131,7 +131,7 @@ def _scrub(manager, fields, name, pattern, dry_run, versioned_model=None) -> dic
         return places
     for row in rows:
         values = {field: pattern.sub(REPLACEMENT, getattr(row, field) or "") for field in fields}
-        if versioned_model is not None and hasattr(versioned_model, "version"):
+        if versioned_model is not None and _has_field(versioned_model, "version"):
             # Bump the version so an edit form opened before the erasure cannot bring it back.
             values["version"] = F("version") + 1
         # A queryset update: the correction itself must not write a new history row, and goes
@@ -168,3 +168,8 @@ def _replace_in_json(value, pattern):
             sum(found for _item, found in pairs.values()),
         )
     return value, 0
+
+
+def _has_field(model: type[models.Model], name: str) -> bool:
+    # A column, not a reverse relation of that name (a round's `version`).
+    return any(field.name == name for field in model._meta.concrete_fields)
