@@ -28,9 +28,8 @@ def membership_label(record) -> str:
 def declare() -> None:
     permissions.declare_organisations_of_user(organisations_of_user)
 
-    for model in (IntentDeclaration, Goal, Strategy, District, Organisation):
-        audit.declare_audited(model)
-    for model in (SuccessFactor, ProgrammeGoal):
+    audited = [IntentDeclaration, Goal, Strategy, District, Organisation]
+    for model in [*audited, SuccessFactor, ProgrammeGoal]:
         audit.declare_audited(model)
     audit.declare_audited(
         Membership, label_relations=["user", "organisation"], label=membership_label
