@@ -367,3 +367,34 @@ class PlanVersion(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ImmutableError(_("A plan version cannot be deleted."))
+
+
+class ErasureRecord(models.Model):
+    """That a departed person's name was removed from a plan version (the one change a version
+    gets): when, by whom and in how many places. Never the name."""
+
+    version = models.ForeignKey(
+        PlanVersion,
+        verbose_name=_("plan version"),
+        on_delete=models.PROTECT,
+        related_name="erasures",
+    )
+    erased_at = models.DateTimeField(_("name removed"), auto_now_add=True)
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("removed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    places = models.PositiveIntegerField(
+        _("places"), help_text=_("How many texts of the version held the name.")
+    )
+
+    class Meta:
+        ordering = ["version", "erased_at"]
+        verbose_name = _("name removal")
+        verbose_name_plural = _("name removals")
+
+    def __str__(self) -> str:
+        return _("Name removed from %(version)s") % {"version": self.version}

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -101,7 +102,8 @@ def followup_report_pdf(follow_up: FollowUp) -> tuple[str, bytes]:
             f"round:{follow_up.pk}", lambda: _followup_report_pdf(follow_up, version)
         )
     return _rendered_once(
-        f"round:{follow_up.pk}:{version.pk}", lambda: _followup_report_pdf(follow_up, version)
+        _round_pdf_name(follow_up.pk, version.pk, version.erasures.count()),
+        lambda: _followup_report_pdf(follow_up, version),
     )
 
 
@@ -121,7 +123,34 @@ def plan_report_pdf(plan, *, version: PlanVersion | None = None) -> tuple[str, b
     or as a version froze it (rendered once only)."""
     if version is None:
         return _rendered_until_changed(f"plan:{plan.pk}", lambda: _plan_report_pdf(plan, version))
-    return _rendered_once(f"version:{version.pk}", lambda: _plan_report_pdf(plan, version))
+    return _rendered_once(
+        _version_pdf_name(version.pk, version.erasures.count()),
+        lambda: _plan_report_pdf(plan, version),
+    )
+
+
+# A version's PDFs are rendered once, but removing a person's name is the one change a version
+# gets: the names of its PDFs count its erasures, so that a PDF rendered before one is never
+# served again (`forget_version_pdfs` drops it as well).
+def _round_pdf_name(follow_up_pk: int, version_pk: int, erasures: int) -> str:
+    return f"round:{follow_up_pk}:{version_pk}:{erasures}"
+
+
+def _version_pdf_name(version_pk: int, erasures: int) -> str:
+    return f"version:{version_pk}:{erasures}"
+
+
+def forget_version_pdfs(versions) -> None:
+    """Drop the cached PDFs of these versions, as rendered before their latest erasure, in
+    every language; for the retention routine, once its transaction commits."""
+    names = []
+    for version in versions:
+        erasures = version.erasures.count()
+        names.append(_version_pdf_name(version.pk, erasures))
+        if version.follow_up_id is not None:
+            names.append(_round_pdf_name(version.follow_up_id, version.pk, erasures))
+    keys = [_pdf_key(name, code) for name in names for code, _name in settings.LANGUAGES]
+    transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 def _plan_report_pdf(plan, version: PlanVersion | None) -> tuple[str, bytes]:
@@ -160,8 +189,7 @@ def _cached_render(name: str, render, seconds: int) -> tuple[str, bytes]:
     holds the language and a fingerprint of the report's templates and stylesheet, so a new
     release that changes the layout renders anew rather than serving the old one.
     """
-    layout = files_fingerprint(REPORT_TEMPLATES, REPORT_STYLESHEET)
-    key = f"followup:pdf:{name}:{translation.get_language()}:{layout}"
+    key = _pdf_key(name, translation.get_language())
     cached = cache.get(key)
     if cached is not None:
         return cached
@@ -184,6 +212,11 @@ def _cached_render(name: str, render, seconds: int) -> tuple[str, bytes]:
         return cached
     finally:
         cache.delete(rendering)
+
+
+def _pdf_key(name: str, language: str) -> str:
+    layout = files_fingerprint(REPORT_TEMPLATES, REPORT_STYLESHEET)
+    return f"followup:pdf:{name}:{language}:{layout}"
 
 
 def _previous_version(plan, *, before: PlanVersion | None) -> PlanVersion | None:

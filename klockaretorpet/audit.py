@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import models
@@ -10,34 +11,55 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from klockaretorpet.change_history import KIND_LABELS, FieldChange, changes_since_previous
-from plans.models import Activity, ActivityPlan, Indicator
-from strategies.models import (
-    District,
-    Goal,
-    IntentDeclaration,
-    Membership,
-    Organisation,
-    ProgrammeGoal,
-    Strategy,
-    SuccessFactor,
-)
 
-AUDITED_MODELS: list[type[models.Model]] = [
-    IntentDeclaration,
-    Goal,
-    Strategy,
-    ActivityPlan,
-    Activity,
-    Indicator,
-    District,
-    Organisation,
-    SuccessFactor,
-    ProgrammeGoal,
-    Membership,
-]
 PAGE_SIZE = 100
-# Relations an object's label needs, fetched with its history records.
-LABEL_RELATIONS = {Membership: ["user", "organisation"]}
+
+
+@dataclass(frozen=True)
+class Audited:
+    """How the audit page shows one app's model: the relations its history records' labels
+    read (fetched with the records) and, where the title, name or reference code does not say
+    what the object is, a function that labels a record."""
+
+    label_relations: tuple[str, ...] = ()
+    label: Callable[[models.Model], str] | None = None
+
+
+# Every history-tracked model, declared by its app when it is ready (`declare_audited`).
+AUDITED: dict[type[models.Model], Audited] = {}
+
+
+@dataclass(frozen=True)
+class OrganisationFilter:
+    organisations: Callable[[], models.QuerySet]
+    user_lookup: str
+
+
+_organisation_filter: OrganisationFilter | None = None
+
+
+def declare_audited(
+    model: type[models.Model],
+    *,
+    label_relations: Iterable[str] = (),
+    label: Callable[[models.Model], str] | None = None,
+) -> None:
+    """Called by an app when it is ready: `model`'s history shows on the audit page."""
+    AUDITED[model] = Audited(tuple(label_relations), label)
+
+
+def declare_organisation_filter(
+    *, organisations: Callable[[], models.QuerySet], user_lookup: str
+) -> None:
+    """Called by the app that keeps memberships: the organisations the page filters by, and the
+    lookup from a user to their organisation."""
+    global _organisation_filter
+    _organisation_filter = OrganisationFilter(organisations, user_lookup)
+
+
+def organisation_choices() -> models.QuerySet | None:
+    """The organisations to filter by, or None when no app keeps memberships."""
+    return None if _organisation_filter is None else _organisation_filter.organisations()
 
 
 @dataclass
@@ -57,8 +79,9 @@ class AuditRow:
     @property
     def object_label(self) -> str:
         record = self.record
-        if self.model is Membership:
-            return f"{record.user} – {record.organisation}"
+        label = AUDITED[self.model].label
+        if label is not None:
+            return label(record)
         title = getattr(record, "title", None) or getattr(record, "name", "")
         code = getattr(record, "reference_code", "")
         return f"{code} {title}".strip()
@@ -80,7 +103,7 @@ class AuditRow:
 def recent_changes(
     *,
     user=None,
-    organisation: Organisation | None = None,
+    organisation: models.Model | None = None,
     since: datetime.date | None = None,
     until: datetime.date | None = None,
     limit: int = PAGE_SIZE,
@@ -89,8 +112,9 @@ def recent_changes(
     filters = models.Q()
     if user is not None:
         filters &= models.Q(history_user=user)
-    if organisation is not None:
-        filters &= models.Q(history_user__membership__organisation=organisation)
+    if organisation is not None and _organisation_filter is not None:
+        lookup = f"history_user__{_organisation_filter.user_lookup}"
+        filters &= models.Q(**{lookup: organisation})
     # The calendar's first and last days bound nothing (and their local midnights fall outside
     # the dates a datetime can hold once converted to UTC).
     if since is not None and since > datetime.date.min:
@@ -99,10 +123,10 @@ def recent_changes(
         filters &= models.Q(history_date__lt=_start_of(until + datetime.timedelta(days=1)))
 
     newest: list[tuple[models.Model, type[models.Model]]] = []
-    for model in AUDITED_MODELS:
+    for model, audited in AUDITED.items():
         records = (
             model.history.filter(filters)
-            .select_related("history_user", *LABEL_RELATIONS.get(model, []))
+            .select_related("history_user", *audited.label_relations)
             .order_by("-history_date")[:limit]
         )
         newest += [(record, model) for record in records]

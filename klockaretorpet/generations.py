@@ -16,11 +16,16 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+# Every generation made, so that a write no generation can tell apart (the retention routine's
+# queryset updates across apps) can start them all.
+GENERATIONS: list[Generation] = []
+
 
 class Generation:
     def __init__(self, key: str, app_labels: frozenset[str]):
         self.key = key
         self.app_labels = app_labels
+        GENERATIONS.append(self)
 
     def bump(self) -> None:
         """Start a new generation once the current transaction commits.
@@ -59,3 +64,9 @@ class Generation:
     def connect(self) -> None:
         for signal in (post_save, post_delete, m2m_changed):
             signal.connect(self._on_write, dispatch_uid=f"{self.key}:{signal}", weak=False)
+
+
+def bump_all() -> None:
+    """Start a new generation of every kind of data once the transaction commits."""
+    for generation in GENERATIONS:
+        generation.bump()

@@ -1,8 +1,12 @@
 """The one permission policy: who may view, change, add or delete what.
 
 Roles are Django groups (created by a data migration in `plans`); organisation membership is
-`strategies.Membership`. The admin (`klockaretorpet.guarded_admin`), the portal views and the
-Excel import all ask the functions here, so a rule is changed in one place.
+kept by `strategies`, which declares how to read it (`declare_organisations_of_user`). The apps
+declare what the policy needs to know of their models (`declare_model`: who answers for an
+object, whether it is frozen, what editors may add), so this module imports no app.
+
+The admin (`klockaretorpet.guarded_admin`), the portal views and the Excel import all ask the
+functions here, so a rule is changed in one place.
 
 - Planadministratör (and superusers): everything.
 - Redaktör: reads everything; changes activities, and their indicators, where the user's
@@ -19,16 +23,13 @@ Excel import all ask the functions here, so a rule is changed in one place.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, Q, QuerySet
-
-from followup.models import ActivityReview, FollowUp, IndicatorValue, PlanVersion
-from plans.models import Activity, Indicator
-from strategies.models import Membership, Organisation
+from django.db.models import Model, QuerySet
 
 
 class Role(StrEnum):
@@ -39,6 +40,55 @@ class Role(StrEnum):
 
 
 ROLE_RANK = {Role.READER: 1, Role.EDITOR: 2, Role.PLAN_ADMIN: 3}
+
+
+@dataclass(frozen=True)
+class ModelPolicy:
+    """What an app declares about one of its models (`declare_model`); the policy asks these
+    instead of naming the app's classes.
+
+    - `organisations(obj)`: the ids of the organisations that answer for `obj` (lead first, so
+      that the check stops before reading the rest); editors of one of them change it.
+    - `answered_by(obj)`: the object whose responsible organisations answer for `obj` (an
+      indicator's activity), or None when `obj` belongs to nothing yet.
+    - `frozen(obj)`: whether `obj` is part of the record and nobody may change it.
+    - `never_writable`: no object of the model is ever changed, added or deleted through any
+      form (it is written once by the app's own service).
+    - `editors_add_delete`: editors add and delete objects they may change (indicators).
+    - `responsible_rows(queryset, organisation_ids)`: the rows of `queryset` those
+      organisations answer for.
+    """
+
+    organisations: Callable[[Model], Iterable[int | None]] | None = None
+    answered_by: Callable[[Model], Model | None] | None = None
+    frozen: Callable[[Model], bool] | None = None
+    never_writable: bool = False
+    editors_add_delete: bool = False
+    responsible_rows: Callable[[QuerySet, frozenset[int]], QuerySet] | None = None
+
+
+_POLICIES: dict[type[Model], ModelPolicy] = {}
+_NO_POLICY = ModelPolicy()
+# The one function, declared by the app that holds memberships, that names the organisations a
+# user works for (with their units).
+_organisations_of_user: Callable[..., frozenset[int]] | None = None
+
+
+def declare_model(model: type[Model], **policy) -> None:
+    """Called by an app when it is ready: how the policy treats `model` (see `ModelPolicy`)."""
+    _POLICIES[model] = ModelPolicy(**policy)
+
+
+def declare_organisations_of_user(function: Callable[..., frozenset[int]]) -> None:
+    """Called by the app that knows memberships: `function(user)` gives the ids of the user's
+    organisation and all its units."""
+    global _organisations_of_user
+    _organisations_of_user = function
+
+
+def _policy(obj: Model | type[Model]) -> ModelPolicy:
+    model = obj if isinstance(obj, type) else type(obj)
+    return _POLICIES.get(model, _NO_POLICY)
 
 
 def role_of(user) -> Role | None:
@@ -65,9 +115,8 @@ def organisation_ids_of(user) -> frozenset[int]:
     if not getattr(user, "is_authenticated", False):
         return frozenset()
     if not hasattr(user, "_plan_organisation_ids"):
-        root = Membership.objects.filter(user=user).values_list("organisation", flat=True).first()
         user._plan_organisation_ids = (
-            frozenset() if root is None else Organisation.objects.ids_with_units(root)
+            _organisations_of_user(user) if _organisations_of_user else frozenset()
         )
     return user._plan_organisation_ids
 
@@ -78,21 +127,20 @@ def can_view(user, obj: Model | type[Model] | None = None) -> bool:
 
 def can_change(user, obj: Model | type[Model]) -> bool:
     role = role_of(user)
-    model = obj if isinstance(obj, type) else type(obj)
-    if model is PlanVersion or (not isinstance(obj, type) and is_frozen(obj)):
+    policy = _policy(obj)
+    if policy.never_writable or (not isinstance(obj, type) and is_frozen(obj)):
         return False
     if role == Role.PLAN_ADMIN:
         return True
     if role != Role.EDITOR:
         return False
-    if model is Indicator:
-        return isinstance(obj, type) or obj.activity_id is None or can_change(user, obj.activity)
-    if model is Activity:
+    if policy.answered_by is not None:
+        if isinstance(obj, type):
+            return True
+        parent = policy.answered_by(obj)
+        return parent is None or can_change(user, parent)
+    if policy.organisations is not None:
         return isinstance(obj, type) or _is_responsible(user, obj)
-    if model is ActivityReview:
-        return isinstance(obj, type) or _is_responsible(user, obj.activity)
-    if model is IndicatorValue:
-        return isinstance(obj, type) or can_change(user, obj.review)
     return False
 
 
@@ -123,28 +171,28 @@ def can_change_fields(user, obj: Model, fields) -> bool:
 
 def can_add(user, model: type[Model], parent: Model | None = None) -> bool:
     role = role_of(user)
-    if model is PlanVersion or (parent is not None and is_frozen(parent)):
+    if _policy(model).never_writable or (parent is not None and is_frozen(parent)):
         return False
     if role == Role.PLAN_ADMIN:
         return True
-    if role == Role.EDITOR and model is Indicator:
+    if role == Role.EDITOR and _policy(model).editors_add_delete:
         return parent is None or can_change(user, parent)
     return False
 
 
 def can_delete(user, obj: Model | type[Model]) -> bool:
     role = role_of(user)
-    model = obj if isinstance(obj, type) else type(obj)
-    if model is PlanVersion or (not isinstance(obj, type) and is_frozen(obj)):
+    policy = _policy(obj)
+    if policy.never_writable or (not isinstance(obj, type) and is_frozen(obj)):
         return False
     if role == Role.PLAN_ADMIN:
         return True
-    if role == Role.EDITOR and model is Indicator:
+    if role == Role.EDITOR and policy.editors_add_delete:
         return can_change(user, obj)
     return False
 
 
-def can_report(user, follow_up: FollowUp, activity: Activity) -> bool:
+def can_report(user, follow_up: Model, activity: Model) -> bool:
     """Whether the user may fill in (or correct) the activity's report in the round."""
     if not follow_up.is_open or activity.plan_id != follow_up.plan_id:
         return False
@@ -153,16 +201,10 @@ def can_report(user, follow_up: FollowUp, activity: Activity) -> bool:
 
 
 def is_frozen(obj: Model) -> bool:
-    """Closed rounds, their reports and plan versions are the record of what was decided."""
-    if isinstance(obj, PlanVersion):
-        return True
-    if isinstance(obj, FollowUp):
-        return obj.pk is not None and not obj.is_open
-    if isinstance(obj, ActivityReview):
-        return obj.follow_up_id is not None and not obj.follow_up.is_open
-    if isinstance(obj, IndicatorValue):
-        return obj.review_id is not None and is_frozen(obj.review)
-    return False
+    """Closed rounds, their reports and plan versions are the record of what was decided; the
+    apps declare which of their objects are (`declare_model(..., frozen=...)`)."""
+    frozen = _policy(obj).frozen
+    return frozen is not None and frozen(obj)
 
 
 def can_revert_history(user, obj: Model | None = None) -> bool:
@@ -182,31 +224,25 @@ def can_erase_personal_data(user) -> bool:
     return is_plan_admin(user)
 
 
-def editable_activities(user, activities: QuerySet[Activity]) -> QuerySet[Activity]:
+def editable_activities(user, activities: QuerySet) -> QuerySet:
+    """The rows of `activities` the user may change; the model's declaration picks the rows
+    the user's organisations answer for."""
     role = role_of(user)
     if role == Role.PLAN_ADMIN:
         return activities
-    if role != Role.EDITOR:
+    responsible_rows = _policy(activities.model).responsible_rows
+    if role != Role.EDITOR or responsible_rows is None:
         return activities.none()
-    ids = organisation_ids_of(user)
-    return activities.filter(
-        Q(lead_organisation__in=ids)
-        | Q(
-            pk__in=Activity.co_organisations.through.objects.filter(organisation__in=ids).values(
-                "activity"
-            )
-        )
-    )
+    return responsible_rows(activities, organisation_ids_of(user))
 
 
-def _is_responsible(user, activity: Activity) -> bool:
+def _is_responsible(user, obj: Model) -> bool:
     ids = organisation_ids_of(user)
-    if not ids or activity.pk is None:
-        return bool(ids) and activity.lead_organisation_id in ids
-    if activity.lead_organisation_id in ids:
-        return True
-    # Uses the prefetch when the caller has one.
-    return any(org.pk in ids for org in activity.co_organisations.all())
+    organisations = _policy(obj).organisations
+    if not ids or organisations is None:
+        return False
+    # A generator: stops at the lead organisation before reading the co-responsible ones.
+    return any(pk in ids for pk in organisations(obj))
 
 
 def allowed_when(check: Callable[..., bool]):

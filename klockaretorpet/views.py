@@ -17,9 +17,8 @@ from django.views import defaults
 from django.views.decorators.http import require_safe
 
 from klockaretorpet import permissions
-from klockaretorpet.audit import PAGE_SIZE, recent_changes
+from klockaretorpet.audit import PAGE_SIZE, organisation_choices, recent_changes
 from klockaretorpet.personal_data import REPLACEMENT, erase_name
-from strategies.models import Organisation
 
 
 class DateInput(forms.DateInput):
@@ -33,14 +32,23 @@ class AuditFilterForm(forms.Form):
         required=False,
         empty_label=gettext_lazy("Everyone"),
     )
+    # Its choices come from the app that keeps memberships (see `__init__`).
     organisation = forms.ModelChoiceField(
         label=gettext_lazy("Organisation"),
-        queryset=Organisation.objects.all(),
+        queryset=None,
         required=False,
         empty_label=gettext_lazy("All organisations"),
     )
     since = forms.DateField(label=gettext_lazy("From"), required=False, widget=DateInput)
     until = forms.DateField(label=gettext_lazy("To"), required=False, widget=DateInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        organisations = organisation_choices()
+        if organisations is None:
+            del self.fields["organisation"]
+        else:
+            self.fields["organisation"].queryset = organisations
 
     def clean(self):
         cleaned = super().clean()
@@ -82,7 +90,7 @@ def audit_erase_name(request):
     if request.method == "POST" and form.is_valid():
         name = form.cleaned_data["name"]
         if form.cleaned_data["confirm"]:
-            counts = erase_name(name=name, dry_run=False)
+            counts = erase_name(name=name, dry_run=False, user=request.user)
             total = sum(count.current + count.history for count in counts)
             messages.success(
                 request,
@@ -90,7 +98,10 @@ def audit_erase_name(request):
                 % {"name": name, "replacement": REPLACEMENT, "total": total},
             )
             return redirect("audit:erase-name")
-        preview = erase_name(name=name, dry_run=True)
+        # Only the places that hold the name: the apps declare many.
+        preview = [
+            count for count in erase_name(name=name, dry_run=True) if count.current or count.history
+        ]
     return render(request, "audit/erase_name.html", {"form": form, "preview": preview})
 
 

@@ -267,6 +267,17 @@ class ActivityQuerySet(models.QuerySet):
     def missing(self, part: MissingPart) -> ActivityQuerySet:
         return self.filter(incomplete_conditions()[part])
 
+    def responsible_for(self, organisation_ids) -> ActivityQuerySet:
+        """The activities one of these organisations leads or shares responsibility for."""
+        return self.filter(
+            Q(lead_organisation__in=organisation_ids)
+            | Q(
+                pk__in=Activity.co_organisations.through.objects.filter(
+                    organisation__in=organisation_ids
+                ).values("activity")
+            )
+        )
+
     def late(self, today: datetime.date | None = None) -> ActivityQuerySet:
         """Database twin of `Activity.late_reasons`; keep the two in step."""
         this_month = (today or timezone.localdate()).replace(day=1)
