@@ -11,6 +11,7 @@ import pypdf
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
@@ -25,6 +26,14 @@ from strategies.models import Membership
 from tests.factories import ActivityFactory, IndicatorFactory, OrganisationFactory, PlanFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _language_restored():
+    # A request in English leaves English active in the thread, for the tests that follow.
+    language = translation.get_language()
+    yield
+    translation.activate(language)
 
 
 def schema_1_snapshot(code: str = "1.1.1", strategy: str = "1.1") -> dict:
@@ -302,24 +311,43 @@ def test_a_schema_1_version_shows_diffs_and_prints_in_swedish(world):
 # --- a newer schema ------------------------------------------------------------------------
 
 
-def test_a_version_of_a_newer_schema_is_refused_with_a_clear_page(world, caplog):
-    admin = world["admin"]
+def test_a_version_of_a_newer_schema_is_refused_with_a_clear_page(world, caplog, tmp_path):
+    admin, follow_up = world["admin"], world["follow_up"]
     older = write_revision(world["plan"], user=admin)
+    FollowUp.objects.filter(pk=follow_up.pk).update(state=FollowUpState.CLOSED)
     future = PlanVersion.objects.create(
-        plan=world["plan"], number=2, kind="revision", snapshot={"schema": SCHEMA + 1}
+        plan=world["plan"],
+        number=2,
+        kind="follow_up",
+        follow_up=follow_up,
+        snapshot={"schema": SCHEMA + 1},
     )
     # In English: the message is new, its Swedish translation may not be compiled yet.
     client = client_in(admin, "en")
 
     page = client.get(reverse("followup:version-diff", args=[future.pk]))
     older_page = client.get(reverse("followup:version-diff", args=[older.pk]) + "?mot=2")
-    pdf = client.get(reverse("followup:version-plan-report", args=[future.pk]))
+    pdfs = [
+        client.get(reverse("followup:version-plan-report", args=[future.pk])),
+        client.get(reverse("followup:round-report", args=[follow_up.pk])),
+    ]
 
     for response in (page, older_page):
         assert response.status_code == 200
         assert "written by a newer release of the portal" in response.content.decode()
-    assert pdf.status_code == 501
-    assert "This version cannot be shown" in pdf.content.decode()
+    for pdf in pdfs:
+        assert pdf.status_code == 501
+        assert "This version cannot be shown" in pdf.content.decode()
     assert f"schema {SCHEMA + 1}" in caplog.text
     with pytest.raises(SnapshotSchemaError, match="newer release"):
         report_context(future.snapshot)
+    with pytest.raises(CommandError, match="newer release"):
+        call_command(
+            "followup_report",
+            "--declaration",
+            world["plan"].declaration.slug,
+            "--year",
+            "2025",
+            "-o",
+            str(tmp_path / "rapport.pdf"),
+        )
