@@ -18,12 +18,7 @@ from django.utils import timezone, translation
 
 from plans.models import Activity, ActivityPlan, ActivityStatus, ActivityType, Indicator
 
-from .versions import (
-    PLAN_LANGUAGE,
-    SCHEMA,
-    choice_label,
-    load_snapshot,
-)
+from .versions import PLAN_LANGUAGE, SCHEMA, choice_label, load_snapshot
 
 # The activity fields a version diff compares, in the order a reader expects them.
 COMPARED_FIELDS = (

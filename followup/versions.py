@@ -86,7 +86,7 @@ def schedule_label(activity: dict[str, Any]) -> str:
     )
 
 
-def frozen_labels(activity: dict[str, Any]) -> dict[str, Any]:
+def _frozen_labels(activity: dict[str, Any]) -> dict[str, Any]:
     """The labels of a snapshot's activity in the plan's language, as schema 2 stores them."""
     with translation.override(PLAN_LANGUAGE):
         labels = {
@@ -132,7 +132,7 @@ def _from_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
         review = activity.get("review")
         if review is not None:
             _value_from_label(review, "assessment", "assessment_label", Assessment)
-        activity.update(frozen_labels(activity))
+        activity.update(_frozen_labels(activity))
     data["language"] = PLAN_LANGUAGE
     data["schema"] = 2
     return data
