@@ -368,6 +368,13 @@ class PlanVersion(models.Model):
     def delete(self, *args, **kwargs):
         raise ImmutableError(_("A plan version cannot be deleted."))
 
+    def plan_data(self) -> dict:
+        """The frozen plan in the current snapshot shape: how everything reads `snapshot`.
+        Raises `followup.versions.SnapshotSchemaError` for one a newer release wrote."""
+        from .versions import load_snapshot  # versions reads this module's choices
+
+        return load_snapshot(self.snapshot)
+
 
 class ErasureRecord(models.Model):
     """That a departed person's name was removed from a plan version (the one change a version

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,9 @@ from plans.models import Activity, ActivityPlan, ActivityStatus, PlanStatus
 from strategies.models import Goal, IntentDeclaration, Strategy
 
 from .models import Assessment, FollowUp, FollowUpState
+from .versions import SnapshotSchemaError
+
+logger = logging.getLogger(__name__)
 
 # Open data may be held by shared caches for a few minutes; the page itself is not (its
 # footer carries a CSRF token).
@@ -84,10 +88,15 @@ def public_plan(slug: str) -> PublicPlan:
         )
         version = getattr(follow_up, "version", None) if follow_up else None
         if version is not None:
-            adopted_statuses = {
-                activity["code"]: activity["status"]
-                for activity in version.snapshot.get("activities", [])
-            }
+            try:
+                adopted_statuses = {
+                    activity["code"]: activity["status"]
+                    for activity in version.plan_data()["activities"]
+                    if activity["status"] in ActivityStatus.values
+                }
+            except SnapshotSchemaError as error:
+                # Better no status than a broken page for residents; the staff's pages say why.
+                logger.error("A plan version cannot be read: %s", error)
         activities = list(
             plan.activities.select_related("strategy__goal", "lead_organisation")
             .prefetch_related("co_organisations")

@@ -2,8 +2,9 @@
 
 Both are rendered from a snapshot (`followup.snapshots`): a closed round from its version, so
 the report prints the same whatever is edited later; an open round or "the plan now" from a
-snapshot taken on the spot. This module is the one adapter between a snapshot and the report
-templates.
+snapshot taken on the spot. This module is the one adapter between a snapshot (read through
+`followup.versions.load_snapshot`, whatever its schema) and the report templates; labels are
+those of the active language.
 """
 
 from __future__ import annotations
@@ -24,15 +25,12 @@ from django.utils.translation import gettext as _
 from klockaretorpet.fingerprint import files_fingerprint
 from klockaretorpet.generations import Generation
 from klockaretorpet.pdf import render_pdf
-from plans.models import ActivityStatus, ActivityType
+from plans.models import ActivityStatus
 from plans.tree_cache import PLAN_DATA
 
 from .models import Assessment, FollowUp, PlanVersion
-from .snapshots import (
-    SCHEMA,
-    diff_snapshots,
-    plan_snapshot,
-)
+from .snapshots import diff_snapshots, plan_snapshot
+from .versions import activity_type_short_label, choice_label, load_snapshot, schedule_label
 
 # Every committed write to the follow-up app (reports, indicator values, rounds, versions) starts
 # a new generation; an open round's report is cached under it and the plan data's.
@@ -58,10 +56,6 @@ REPORT_POLL_SECONDS = 0.5
 RENDERING_LOCK_SECONDS = 180
 REPORT_TEMPLATES = settings.BASE_DIR / "templates" / "followup" / "report"
 REPORT_STYLESHEET = settings.BASE_DIR / "static" / "css" / "report.css"
-
-
-class SnapshotSchemaError(ValueError):
-    """A snapshot written by a version of the portal this one cannot read."""
 
 
 @dataclass
@@ -108,7 +102,9 @@ def followup_report_pdf(follow_up: FollowUp) -> tuple[str, bytes]:
 
 
 def _followup_report_pdf(follow_up: FollowUp, version: PlanVersion | None) -> tuple[str, bytes]:
-    snapshot = version.snapshot if version else plan_snapshot(follow_up.plan, follow_up=follow_up)
+    snapshot = (
+        version.plan_data() if version else plan_snapshot(follow_up.plan, follow_up=follow_up)
+    )
     previous = _previous_version(follow_up.plan, before=version)
     html = render_to_string(
         "followup/report/followup_report.html",
@@ -154,7 +150,7 @@ def forget_version_pdfs(versions) -> None:
 
 
 def _plan_report_pdf(plan, version: PlanVersion | None) -> tuple[str, bytes]:
-    snapshot = version.snapshot if version else plan_snapshot(plan)
+    snapshot = version.plan_data() if version else plan_snapshot(plan)
     html = render_to_string(
         "followup/report/plan_report.html", report_context(snapshot, version=version)
     )
@@ -227,11 +223,9 @@ def _previous_version(plan, *, before: PlanVersion | None) -> PlanVersion | None
 
 
 def report_context(snapshot: dict, *, version=None, previous: PlanVersion | None = None) -> dict:
-    """What the report templates show, read from a snapshot."""
-    if snapshot.get("schema") != SCHEMA:
-        raise SnapshotSchemaError(
-            f"Snapshot schema {snapshot.get('schema')!r}; this portal reads schema {SCHEMA}."
-        )
+    """What the report templates show, read from a snapshot of any schema the portal knows
+    (`SnapshotSchemaError` for a newer one)."""
+    snapshot = load_snapshot(snapshot)
     goals = [
         GoalSection(position=goal["position"], title=goal["title"], description=goal["description"])
         for goal in snapshot["goals"]
@@ -260,7 +254,7 @@ def report_context(snapshot: dict, *, version=None, previous: PlanVersion | None
     follow_up = snapshot.get("follow_up")
     changes = None
     if previous is not None:
-        changes = _changes(diff_snapshots(previous.snapshot, snapshot))
+        changes = _changes(diff_snapshots(previous.plan_data(), snapshot))
     declaration = snapshot["declaration"]
     return {
         "snapshot": snapshot,
@@ -291,12 +285,22 @@ def _activity(data: dict) -> dict:
     return {
         **data,
         "indicators": [_indicator(item) for item in data["indicators"]],
-        "activity_type_short": ActivityType(data["activity_type"]).short_label
-        if data.get("activity_type")
-        else "",
+        "activity_type_short": activity_type_short_label(
+            data.get("activity_type"), data.get("activity_type_label", "")
+        ),
+        "status_label": choice_label(ActivityStatus, data["status"], data.get("status_label", "")),
+        "schedule_label": schedule_label(data),
         "assessment": review["assessment"] if review else NOT_REPORTED,
-        "assessment_label": review["assessment_label"] if review else _("not reported"),
-        "new_status_label": str(ActivityStatus(review["new_status"]).label) if review else "",
+        "assessment_label": choice_label(
+            Assessment, review["assessment"], review.get("assessment_label", "")
+        )
+        if review
+        else _("not reported"),
+        "new_status_label": choice_label(
+            ActivityStatus, review.get("new_status"), review.get("new_status_label", "")
+        )
+        if review
+        else "",
     }
 
 

@@ -2,7 +2,9 @@
 
 A PlanVersion keeps everything a report needs as it was — labels, organisation names, the
 round's reviews — so a version prints the same years later whatever has been edited since.
-The document carries a `schema` number; readers check it before relying on the layout.
+The document carries a `schema` number, and what it freezes does not depend on the language of
+the session that wrote it: choices as values, labels in the plan's language. Stored snapshots
+are read through `followup.versions.load_snapshot`, which upgrades older schemas.
 """
 
 from __future__ import annotations
@@ -12,18 +14,18 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Prefetch
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from plans.models import Activity, ActivityPlan, ActivityStatus, ActivityType, Indicator
 
-SCHEMA = 1
+from .versions import PLAN_LANGUAGE, SCHEMA, choice_label, load_snapshot
 
 # The activity fields a version diff compares, in the order a reader expects them.
 COMPARED_FIELDS = (
     "title",
     "strategy",
     "description",
-    "activity_type_label",
+    "activity_type",
     "lead_organisation",
     "co_organisations",
     "responsible_unit",
@@ -32,7 +34,7 @@ COMPARED_FIELDS = (
     "schedule_note",
     "measurability",
     "indicators",
-    "status_label",
+    "status",
     "success_factors",
     "programme_goals",
 )
@@ -40,7 +42,13 @@ COMPARED_FIELDS = (
 
 def plan_snapshot(plan: ActivityPlan, *, follow_up=None) -> dict[str, Any]:
     """The plan as it is now, with the round's reviews when a round is given. A fixed number of
-    queries whatever the plan's size."""
+    queries whatever the plan's size. The same whatever the active language: labels are
+    written in the plan's."""
+    with translation.override(PLAN_LANGUAGE):
+        return _plan_snapshot(plan, follow_up=follow_up)
+
+
+def _plan_snapshot(plan: ActivityPlan, follow_up) -> dict[str, Any]:
     declaration = plan.declaration
     goals = list(declaration.goals.order_by("position").prefetch_related("strategies"))
     activities = list(
@@ -63,6 +71,7 @@ def plan_snapshot(plan: ActivityPlan, *, follow_up=None) -> dict[str, Any]:
         }
     return {
         "schema": SCHEMA,
+        "language": PLAN_LANGUAGE,
         "taken_at": timezone.now().isoformat(),
         "declaration": {
             "slug": declaration.slug,
@@ -151,6 +160,7 @@ def _review(review) -> dict[str, Any]:
     return {
         "assessment": review.assessment,
         "assessment_label": str(review.get_assessment_display()),
+        "new_status_label": str(review.get_new_status_display()),
         "done": review.done,
         "deviations": review.deviations,
         "next_step": review.next_step,
@@ -181,6 +191,9 @@ class FieldChange:
     field: str
     before: Any
     after: Any
+    # For a choice: the labels the two versions froze, shown for a value the code no longer has.
+    before_label: str = ""
+    after_label: str = ""
 
 
 @dataclass
@@ -203,8 +216,8 @@ class VersionDiff:
                 [
                     (
                         str(FIELD_LABELS[c.field]),
-                        readable(c.field, c.before),
-                        readable(c.field, c.after),
+                        readable(c.field, c.before, c.before_label),
+                        readable(c.field, c.after, c.after_label),
                     )
                     for c in changes
                 ],
@@ -215,16 +228,23 @@ class VersionDiff:
 
 def diff_snapshots(older: dict, newer: dict) -> VersionDiff:
     """Activities added, removed and changed field by field, matched on reference code (codes
-    are never reused, so a code means the same activity in every version)."""
-    before = {activity["code"]: activity for activity in older["activities"]}
-    after = {activity["code"]: activity for activity in newer["activities"]}
+    are never reused, so a code means the same activity in every version). Either snapshot may
+    be of an older schema; choices are compared by value, whatever language labelled them."""
+    before = {activity["code"]: activity for activity in load_snapshot(older)["activities"]}
+    after = {activity["code"]: activity for activity in load_snapshot(newer)["activities"]}
     result = VersionDiff()
     for code, activity in after.items():
         if code not in before:
             result.added.append(activity)
             continue
         changes = [
-            FieldChange(name, before[code].get(name), activity.get(name))
+            FieldChange(
+                name,
+                before[code].get(name),
+                activity.get(name),
+                before[code].get(f"{name}_label", ""),
+                activity.get(f"{name}_label", ""),
+            )
             for name in COMPARED_FIELDS
             if _comparable(name, before[code]) != _comparable(name, activity)
         ]
@@ -248,7 +268,7 @@ FIELD_LABELS = {
     "title": Activity._meta.get_field("title").verbose_name,
     "strategy": Activity._meta.get_field("strategy").verbose_name,
     "description": Activity._meta.get_field("description").verbose_name,
-    "activity_type_label": Activity._meta.get_field("activity_type").verbose_name,
+    "activity_type": Activity._meta.get_field("activity_type").verbose_name,
     "lead_organisation": Activity._meta.get_field("lead_organisation").verbose_name,
     "co_organisations": Activity._meta.get_field("co_organisations").verbose_name,
     "responsible_unit": Activity._meta.get_field("responsible_unit").verbose_name,
@@ -257,16 +277,21 @@ FIELD_LABELS = {
     "schedule_note": Activity._meta.get_field("schedule_note").verbose_name,
     "measurability": Activity._meta.get_field("measurability").verbose_name,
     "indicators": Indicator._meta.verbose_name_plural,
-    "status_label": Activity._meta.get_field("status").verbose_name,
+    "status": Activity._meta.get_field("status").verbose_name,
     "success_factors": Activity._meta.get_field("success_factors").verbose_name,
     "programme_goals": Activity._meta.get_field("programme_goals").verbose_name,
 }
 
 
-def readable(name: str, value) -> str:
-    """A snapshot value as a line of text for the diff."""
+def readable(name: str, value, frozen_label: str = "") -> str:
+    """A snapshot value as a line of text for the diff, a choice's label in the active
+    language."""
     if value in (None, "", []):
         return "–"
+    if name == "status":
+        return choice_label(ActivityStatus, value, frozen_label)
+    if name == "activity_type":
+        return choice_label(ActivityType, value, frozen_label)
     if name == "indicators":
         return "; ".join(_indicator_text(item) for item in value)
     if isinstance(value, list):

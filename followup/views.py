@@ -3,6 +3,8 @@ differences between two plan versions."""
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -36,6 +38,9 @@ from .rounds import (
     write_revision,
 )
 from .snapshots import diff_snapshots
+from .versions import SnapshotSchemaError
+
+logger = logging.getLogger(__name__)
 
 
 def _round(pk: int) -> FollowUp:
@@ -135,10 +140,15 @@ def version_diff(request, pk):
     older = next((v for v in others if str(v.number) == wanted), None) or next(
         (v for v in others if v.number < version.number), None
     )
-    diff = None
-    if older is not None:
-        older = PlanVersion.objects.get(pk=older.pk)
-        diff = diff_snapshots(older.snapshot, version.snapshot)
+    diff, unreadable = None, False
+    try:
+        newer_data = version.plan_data()
+        if older is not None:
+            older = PlanVersion.objects.get(pk=older.pk)
+            diff = diff_snapshots(older.plan_data(), newer_data)
+    except SnapshotSchemaError as error:
+        _log_unreadable(error)
+        unreadable = True
     return render(
         request,
         "followup/version_diff.html",
@@ -149,8 +159,14 @@ def version_diff(request, pk):
             "declaration": version.plan.declaration,
             "diff": diff,
             "changed": diff.readable_changes() if diff else [],
+            "unreadable": unreadable,
         },
     )
+
+
+def _log_unreadable(error: SnapshotSchemaError) -> None:
+    # Data newer than the code (a release rolled back): the people running the portal must know.
+    logger.error("A plan version cannot be read: %s", error)
 
 
 @permissions.allowed_when(permissions.is_plan_admin)
@@ -218,6 +234,10 @@ def _pdf(request, make_pdf) -> HttpResponse:
         busy = render(request, "followup/report_being_rendered.html", status=503)
         busy["Retry-After"] = str(REPORT_RETRY_AFTER_SECONDS)
         return busy
+    except SnapshotSchemaError as error:
+        _log_unreadable(error)
+        # This release does not implement the version's shape; a newer one does.
+        return render(request, "followup/version_unreadable.html", status=501)
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{name}"'
     return response

@@ -211,6 +211,17 @@ class MissingPart(models.TextChoices):
     TYPE = "type", _("activity type")
 
 
+def schedule_text(start: datetime.date | None, end: datetime.date | None, note: str) -> str:
+    """A schedule in the active language: “mars 2024 – december 2025”, the note where dates
+    are missing. An activity's, or one a plan version froze."""
+    if not (start or end):
+        return note
+    start_text = date_format(start, "YEAR_MONTH_FORMAT") if start else "?"
+    end_text = date_format(end, "YEAR_MONTH_FORMAT") if end else "?"
+    label = start_text if start == end else f"{start_text} – {end_text}"
+    return f"{label} ({note})" if note else label
+
+
 def incomplete_conditions() -> dict[MissingPart, Q]:
     """Database twin of `Activity.missing_parts`; keep the two in step."""
     return {
@@ -646,12 +657,7 @@ class Activity(VersionedModel):
     @property
     def schedule_label(self) -> str:
         """“mars 2024 – december 2025”, or the schedule note where dates are missing."""
-        if not (self.planned_start or self.planned_end):
-            return self.schedule_note
-        start = date_format(self.planned_start, "YEAR_MONTH_FORMAT") if self.planned_start else "?"
-        end = date_format(self.planned_end, "YEAR_MONTH_FORMAT") if self.planned_end else "?"
-        label = start if self.planned_start == self.planned_end else f"{start} – {end}"
-        return f"{label} ({self.schedule_note})" if self.schedule_note else label
+        return schedule_text(self.planned_start, self.planned_end, self.schedule_note)
 
     @property
     def activity_type_short_label(self) -> str:

@@ -17,12 +17,12 @@ from django.urls import reverse
 from followup import reports
 from followup.models import ActivityReview, Assessment, FollowUp
 from followup.reports import (
-    SnapshotSchemaError,
     followup_report_pdf,
     plan_report_pdf,
     report_context,
 )
 from followup.rounds import close_round, save_review, write_revision
+from followup.versions import SnapshotSchemaError
 from plans.models import Activity, ActivityStatus
 from tests.factories import ActivityFactory, IndicatorFactory, OrganisationFactory, PlanFactory
 

@@ -6,6 +6,7 @@ from django.utils import translation
 
 from followup.models import FollowUp
 from followup.reports import followup_report_pdf, plan_report_pdf
+from followup.versions import SnapshotSchemaError
 
 
 class Command(BaseCommand):
@@ -36,10 +37,13 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"Ingen uppföljning {year} för avsiktsförklaringen ”{declaration}”."
                 )
-            if plan:
-                version = getattr(follow_up, "version", None) if not follow_up.is_open else None
-                _name, content = plan_report_pdf(follow_up.plan, version=version)
-            else:
-                _name, content = followup_report_pdf(follow_up)
+            try:
+                if plan:
+                    version = getattr(follow_up, "version", None) if not follow_up.is_open else None
+                    _name, content = plan_report_pdf(follow_up.plan, version=version)
+                else:
+                    _name, content = followup_report_pdf(follow_up)
+            except SnapshotSchemaError as error:
+                raise CommandError(str(error)) from error
         Path(output).write_bytes(content)
         self.stdout.write(f"{output}: {len(content) // 1024} kB")
