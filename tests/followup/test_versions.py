@@ -322,8 +322,7 @@ def test_a_version_of_a_newer_schema_is_refused_with_a_clear_page(world, caplog,
         follow_up=follow_up,
         snapshot={"schema": SCHEMA + 1},
     )
-    # In English: the message is new, its Swedish translation may not be compiled yet.
-    client = client_in(admin, "en")
+    client = client_in(admin, "sv")
 
     page = client.get(reverse("followup:version-diff", args=[future.pk]))
     older_page = client.get(reverse("followup:version-diff", args=[older.pk]) + "?mot=2")
@@ -334,10 +333,10 @@ def test_a_version_of_a_newer_schema_is_refused_with_a_clear_page(world, caplog,
 
     for response in (page, older_page):
         assert response.status_code == 200
-        assert "written by a newer release of the portal" in response.content.decode()
+        assert "skrevs av en nyare version av portalen" in response.content.decode()
     for pdf in pdfs:
         assert pdf.status_code == 501
-        assert "This version cannot be shown" in pdf.content.decode()
+        assert "Versionen kan inte visas" in pdf.content.decode()
     assert f"schema {SCHEMA + 1}" in caplog.text
     with pytest.raises(SnapshotSchemaError, match="newer release"):
         report_context(future.snapshot)
