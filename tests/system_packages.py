@@ -3,8 +3,8 @@
 `@pytest.mark.needs("<package>")` marks such a test; the `browser` marker implies `chromium`.
 Where the package is missing the test is skipped with a reason naming it, and the run ends with
 one line naming what was not run and how to install it. With `CI=true` a missing package fails
-the run instead. A missing package the portal itself needs (WeasyPrint's libraries) stops the
-run before collection, naming it: nothing could run without it.
+the run instead. A missing package the portal itself needs (WeasyPrint's libraries and fonts)
+stops the run before collection, naming it: without WeasyPrint even the URLs fail to import.
 
 Whether a package is installed is decided by scripts/system-packages.sh, as for `make test`.
 """
@@ -125,7 +125,7 @@ def register(config) -> None:
     missing = plugin.portal_missing()
     if missing:
         raise pytest.UsageError(
-            "Portalen kan inte starta utan "
+            "Portalen behöver "
             + ", ".join(f"paketet {package.name} ({package.what})" for package in missing)
             + ": sudo apt-get install "
             + " ".join(package.name for package in missing)
