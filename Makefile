@@ -4,10 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEV_ENV := DJANGO_DEBUG=1
+# The Debian packages of scripts/system-packages: installed with apt-get when make runs as root,
+# otherwise named with the command that installs them.
+SYSTEM_PACKAGES := PYTHON=$(PYTHON) sh scripts/system-packages.sh install
 
 .PHONY: run test install migrate demo lint format messages check-messages clean backup restore
 
 $(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(SYSTEM_PACKAGES) venv
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
@@ -16,6 +20,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 migrate: install
+	@$(SYSTEM_PACKAGES) portal
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 
 # seed_demo loads the Klockaretorpet plan first when the database does not have it yet.
@@ -35,11 +40,15 @@ endif
 endif
 .PHONY: serve
 serve: install
+	@$(SYSTEM_PACKAGES) portal
 	DJANGO_DEBUG=0 $(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=0 $(BIN)/python manage.py collectstatic --noinput
 	DJANGO_DEBUG=0 exec $(BIN)/gunicorn -c gunicorn.conf.py klockaretorpet.wsgi
 
+# Tests whose package is missing and cannot be installed are skipped; the run's last line names
+# them and the package (tests/system_packages.py). With CI=true a missing package fails the run.
 test: install
+	@$(SYSTEM_PACKAGES) portal test
 	$(BIN)/pytest
 
 lint: install
@@ -74,7 +83,7 @@ restore: install
 # gunicorn under load (wrk), the PDF report and the Excel import/export. About 5 minutes.
 .PHONY: bench
 bench: install
-	command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	@$(SYSTEM_PACKAGES) portal bench
 	$(BIN)/python -m benchmarks
 
 clean:

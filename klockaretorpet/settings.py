@@ -31,8 +31,10 @@ DEBUG = env_bool("DJANGO_DEBUG")
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
+        # Swedish, as manage.py prints it alone: the settings load before any translation can.
         raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off (see .env.example)."
+            "DJANGO_SECRET_KEY är inte satt: sätt DJANGO_DEBUG=1 för utveckling eller "
+            "DJANGO_SECRET_KEY för drift (se .env.example)."
         )
     # Only ever used with DJANGO_DEBUG on, i.e. on a developer's own machine.
     SECRET_KEY = "insecure-development-key-never-used-in-production"  # noqa: S105 (DEBUG only)
@@ -160,7 +162,7 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 # (0) the header is ignored, as any client can send it.
 PROXY_COUNT = int(os.environ.get("DJANGO_PROXY_COUNT", "0"))
 if PROXY_COUNT < 0:
-    raise ImproperlyConfigured("DJANGO_PROXY_COUNT must be 0 or more.")
+    raise ImproperlyConfigured("DJANGO_PROXY_COUNT måste vara 0 eller mer (se .env.example).")
 if PROXY_COUNT:
     AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR"]
     # django-ipware counts the proxies named in the header, i.e. all but the one next to the app.

@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from strategies.models import Strategy
+from tests import system_packages
 from tests.factories import (
     ActivityFactory,
     GoalFactory,
@@ -14,6 +15,10 @@ from tests.factories import (
     PlanFactory,
     StrategyFactory,
 )
+
+
+def pytest_configure(config):
+    system_packages.register(config)
 
 
 @pytest.fixture(autouse=True)

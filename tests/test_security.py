@@ -281,4 +281,4 @@ def test_without_secret_key_production_refuses_to_start():
         check=False,
     )
     assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+    assert "DJANGO_SECRET_KEY är inte satt" in result.stderr

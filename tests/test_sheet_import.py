@@ -19,7 +19,6 @@ from plans.resources import export_activities_workbook, import_activities, read_
 from strategies.models import IntentDeclaration, Organisation, SuccessFactor
 from tests.plans.test_import import columns, row_of
 from tests.sheet_files import (
-    SOFFICE,
     as_excel_csv,
     saved_by_libreoffice,
     upload,
@@ -113,7 +112,7 @@ def test_an_old_export_saved_as_excel_csv_cannot_undo_a_colleagues_change(
     assert Activity.objects.get(reference_code="3.1.1").title != "Ny rubrik från filen"
 
 
-@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+@pytest.mark.needs("libreoffice-calc-nogui")
 def test_an_old_export_saved_as_csv_by_libreoffice_cannot_undo_a_colleagues_change(
     declaration, importer, colleague, tmp_path
 ):

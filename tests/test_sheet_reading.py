@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 
 from plans.resources import ActivityResource, read_activity_sheet
 from tests.sheet_files import (
-    SOFFICE,
     as_excel_csv,
     raw_workbook,
     saved_by_libreoffice,
@@ -66,7 +65,7 @@ def test_text_starting_with_an_equals_sign_written_by_pandas_or_openpyxl_is_refu
     assert "C2" in error.messages[0]
 
 
-@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+@pytest.mark.needs("libreoffice-calc-nogui")
 def test_a_formula_libreoffice_calculated_is_read_as_its_value(tmp_path):
     # Written without a result (as pandas does); LibreOffice calculates it when it opens the
     # file and stores the result when it saves.

@@ -17,7 +17,6 @@ from klockaretorpet.uploads import (
     validate_spreadsheet_upload,
 )
 from tests.sheet_files import (
-    SOFFICE,
     converted_by_libreoffice,
     encrypted,
     raw_workbook,
@@ -275,10 +274,7 @@ def test_zip_bomb_dressed_as_a_workbook_is_refused_before_unpacking(settings):
 
 # --- what a file that is no spreadsheet is (issue 12, case 10) ---------------------------------
 
-needs_soffice = pytest.mark.skipif(
-    SOFFICE is None,
-    reason="LibreOffice (soffice) is not installed: apt-get install libreoffice-calc-nogui",
-)
+needs_soffice = pytest.mark.needs("libreoffice-calc-nogui")
 
 
 def openpyxl_workbook() -> bytes:

@@ -453,10 +453,7 @@ def saved_by_libreoffice(source: Path, tmp_path: Path) -> Path:
     return converted
 
 
-@pytest.mark.skipif(
-    SOFFICE is None,
-    reason="LibreOffice (soffice) is not installed; .ci/run installs libreoffice-calc-nogui",
-)
+@pytest.mark.needs("libreoffice-calc-nogui")
 def test_workbook_saved_by_libreoffice_imports_with_its_formulas_calculated(
     declaration, importer, tmp_path
 ):
