@@ -1,7 +1,10 @@
 import datetime
+from decimal import Decimal
 
 import factory
 
+from followup.models import ActivityReview, Assessment, FollowUp, IndicatorValue
+from followup.rounds import save_review
 from plans.models import Activity, ActivityPlan, ActivityStatus, ActivityType, Indicator
 from strategies.models import District, Goal, IntentDeclaration, Organisation, Strategy
 
@@ -103,3 +106,55 @@ class IndicatorFactory(factory.django.DjangoModelFactory):
     baseline_year = 2023
     target_value = 70
     target_year = 2026
+
+
+class FollowUpFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FollowUp
+
+    plan = factory.SubFactory(PlanFactory)
+    year = 2025
+    deadline = factory.LazyAttribute(lambda round_: datetime.date(round_.year + 1, 1, 31))
+
+
+class ActivityReviewFactory(factory.django.DjangoModelFactory):
+    """An activity's report in a round.
+
+    With `user`, it is saved as the portal saves it (`save_review`: the reporter is recorded, the
+    activity takes the reported status, a report already in the round is updated in place).
+    `actual_values` maps indicators to values; `every_indicator` gives each of the activity's
+    indicators the same value."""
+
+    class Meta:
+        model = ActivityReview
+
+    follow_up = factory.SubFactory(FollowUpFactory)
+    activity = factory.SubFactory(ActivityFactory)
+    assessment = Assessment.ON_TRACK
+    done = "Genomfört enligt plan."
+    new_status = ActivityStatus.ONGOING
+
+    @classmethod
+    def _create(
+        cls,
+        model_class,
+        *args,
+        user=None,
+        actual_values=None,
+        every_indicator: Decimal | None = None,
+        **fields,
+    ):
+        values = dict(actual_values or {})
+        if every_indicator is not None:
+            values.update(dict.fromkeys(fields["activity"].indicators.all(), every_indicator))
+        review = model_class.objects.filter(
+            follow_up=fields["follow_up"], activity=fields["activity"]
+        ).first() or model_class(follow_up=fields["follow_up"], activity=fields["activity"])
+        for name, value in fields.items():
+            setattr(review, name, value)
+        if user is not None:
+            return save_review(review, actual_values=values, user=user)
+        review.save()
+        for indicator, actual in values.items():
+            IndicatorValue.objects.create(review=review, indicator=indicator, actual_value=actual)
+        return review

@@ -27,9 +27,11 @@ from django.urls import reverse
 
 from klockaretorpet.views import RETRY_AFTER_SECONDS, server_error
 from tests.factories import PlanFactory
-from tests.test_error_pages import in_swedish
-from tests.test_permission_matrix import CASES, PLAN_ADMIN, published_declaration_url
-from tests.test_permission_matrix import world as world  # the fixture, with every URL's objects
+from tests.klockaretorpet.test_error_pages import in_swedish
+from tests.klockaretorpet.test_permissions import CASES, PLAN_ADMIN, published_declaration_url
+from tests.klockaretorpet.test_permissions import (
+    world as world,  # the fixture, with every URL's objects
+)
 
 pytestmark = pytest.mark.django_db
 

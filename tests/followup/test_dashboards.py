@@ -18,6 +18,7 @@ from strategies.models import ProgrammeGoal, SuccessFactor
 from tests.conftest import count_queries, shown_activity_titles
 from tests.factories import (
     ActivityFactory,
+    ActivityReviewFactory,
     DeclarationFactory,
     GoalFactory,
     IndicatorFactory,
@@ -174,16 +175,15 @@ def world():
     activities["late_start"].programme_goals.add(tryggheten)
 
     def report(follow_up, activity, assessment, value=None):
-        review = ActivityReview.objects.create(
+        ActivityReviewFactory(
             follow_up=follow_up,
             activity=activities[activity],
             assessment=assessment,
             done="Genomfört.",
             deviations="Försenat." if assessment != Assessment.ON_TRACK else "",
             new_status=activities[activity].status,
+            actual_values={} if value is None else {deltagare: value},
         )
-        if value is not None:
-            IndicatorValue.objects.create(review=review, indicator=deltagare, actual_value=value)
 
     last_year = FollowUp.objects.create(
         plan=plan, year=this_year - 1, deadline=datetime.date(this_year, 1, 31)

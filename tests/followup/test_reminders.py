@@ -9,11 +9,11 @@ from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from followup.models import ActivityReview, FollowUp, FollowUpState
+from followup.models import FollowUp, FollowUpState
 from followup.reminders import plan_reminders, send_reminders
 from klockaretorpet.permissions import reminded_organisation_ids
 from strategies.models import Membership
-from tests.factories import ActivityFactory, OrganisationFactory, PlanFactory
+from tests.factories import ActivityFactory, ActivityReviewFactory, OrganisationFactory, PlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -53,13 +53,7 @@ def open_round(plan, *, deadline_in: int, year: int = 2025) -> FollowUp:
 
 
 def report(follow_up, activity):
-    ActivityReview(
-        follow_up=follow_up,
-        activity=activity,
-        assessment="on_track",
-        done="x",
-        new_status="ongoing",
-    ).save()
+    ActivityReviewFactory(follow_up=follow_up, activity=activity, done="x")
 
 
 def run(*args) -> str:

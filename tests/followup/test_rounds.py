@@ -20,7 +20,12 @@ from followup.rounds import UnreportedActivities, close_round, save_review, writ
 from followup.snapshots import SCHEMA, diff_snapshots
 from klockaretorpet.concurrency import StaleObjectError
 from plans.models import Activity, ActivityStatus
-from tests.factories import ActivityFactory, IndicatorFactory, OrganisationFactory
+from tests.factories import (
+    ActivityFactory,
+    ActivityReviewFactory,
+    IndicatorFactory,
+    OrganisationFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -39,17 +44,9 @@ def round_(make_activities):
 
 
 def report(follow_up, activity, user, **fields):
-    review = ActivityReview(
-        follow_up=follow_up,
-        activity=activity,
-        assessment=fields.pop("assessment", Assessment.ON_TRACK),
-        done=fields.pop("done", "Genomfört enligt plan."),
-        new_status=fields.pop("new_status", ActivityStatus.ONGOING),
-        **fields,
+    return ActivityReviewFactory(
+        follow_up=follow_up, activity=activity, user=user, every_indicator=Decimal("61.5"), **fields
     )
-    review.full_clean()
-    indicators = {indicator: Decimal("61.5") for indicator in activity.indicators.all()}
-    return save_review(review, actual_values=indicators, user=user)
 
 
 def test_a_round_runs_from_reports_to_a_numbered_version(round_, user):

@@ -16,14 +16,20 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from followup.models import ActivityReview, Assessment, FollowUp, FollowUpState, PlanVersion
+from followup.models import Assessment, FollowUp, FollowUpState, PlanVersion
 from followup.reports import report_context
-from followup.rounds import save_review, write_revision
+from followup.rounds import write_revision
 from followup.snapshots import diff_snapshots, plan_snapshot
 from followup.versions import SCHEMA, SnapshotSchemaError, load_snapshot
 from plans.models import ActivityStatus, ActivityType
 from strategies.models import Membership
-from tests.factories import ActivityFactory, IndicatorFactory, OrganisationFactory, PlanFactory
+from tests.factories import (
+    ActivityFactory,
+    ActivityReviewFactory,
+    IndicatorFactory,
+    OrganisationFactory,
+    PlanFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -163,14 +169,14 @@ def client_in(user, language: str) -> Client:
 
 
 def report(world, *, assessment=Assessment.DEVIATION, new_status=ActivityStatus.ONGOING):
-    review = ActivityReview(
+    ActivityReviewFactory(
         follow_up=world["follow_up"],
         activity=world["activity"],
         assessment=assessment,
         done="Två vandringar.",
         new_status=new_status,
+        user=world["admin"],
     )
-    save_review(review, actual_values={}, user=world["admin"])
 
 
 def without_times(snapshot: dict) -> str:

@@ -260,7 +260,7 @@ def test_deploy_check_is_clean_with_only_the_production_variables():
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=Path(__file__).resolve().parents[2],
         env=env,
         capture_output=True,
         text=True,
@@ -274,7 +274,7 @@ def test_without_secret_key_production_refuses_to_start():
     env.update(DJANGO_DEBUG="0", DJANGO_ALLOWED_HOSTS="plan.example.se")
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=Path(__file__).resolve().parents[2],
         env=env,
         capture_output=True,
         text=True,

@@ -14,10 +14,15 @@ from django.utils import timezone
 
 from followup.models import ActivityReview, Assessment, FollowUp, IndicatorValue
 from followup.resources import ReviewResource, export_round_workbook, import_round, read_round_sheet
-from followup.rounds import close_round, save_review
+from followup.rounds import close_round
 from plans.models import Activity, ActivityStatus
 from strategies.models import IntentDeclaration, Membership, Organisation
-from tests.factories import ActivityFactory, IndicatorFactory, OrganisationFactory
+from tests.factories import (
+    ActivityFactory,
+    ActivityReviewFactory,
+    IndicatorFactory,
+    OrganisationFactory,
+)
 from tests.sheet_files import as_excel_csv, upload, without_column, workbook_bytes
 
 pytestmark = pytest.mark.django_db
@@ -98,17 +103,11 @@ def heading(name: str) -> str:
 
 
 def report(follow_up, code, user, **fields):
+    """The activity's report, saved (or saved again) as `user` in the portal."""
     activity = follow_up.plan.activities.get(reference_code=code)
-    review = ActivityReview.objects.filter(follow_up=follow_up, activity=activity).first()
-    review = review or ActivityReview(follow_up=follow_up, activity=activity)
-    review.assessment = fields.pop("assessment", Assessment.ON_TRACK)
-    review.done = fields.pop("done", "Genomfört enligt plan.")
-    review.new_status = fields.pop("new_status", ActivityStatus.ONGOING)
-    for name, value in fields.items():
-        setattr(review, name, value)
-    review.full_clean()
-    values = {indicator: Decimal("61.5") for indicator in activity.indicators.all()}
-    return save_review(review, actual_values=values, user=user)
+    return ActivityReviewFactory(
+        follow_up=follow_up, activity=activity, user=user, every_indicator=Decimal("61.5"), **fields
+    )
 
 
 def exported(follow_up, organisation=None):

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
@@ -1006,11 +1005,3 @@ def test_users_without_a_role_see_nothing(client, django_user_model):
     nobody = django_user_model.objects.create_user("utan-roll", password="ett-långt-lösenord")
     client.force_login(nobody)
     assert client.get(reverse("strategies:home")).status_code == 403
-
-
-def test_matrix_size():
-    """Printed so the closing note can quote it."""
-    urls = {route for _key, route in exposed_urls()}
-    print(f"matrix: {len(CASES)} cases over {len(urls)} URL patterns × {len(ROLES)} roles × 2")
-    assert len(CASES) * len(ROLES) * 2 > 500
-    assert get_user_model()

@@ -1,3 +1,6 @@
+import re
+from html import unescape
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -17,6 +20,26 @@ def plan_admin(django_user_model):
     return django_user_model.objects.create_superuser(
         "pia", password="ett-långt-lösenord", first_name="Pia", last_name="Admin"
     )
+
+
+def shown_rows(response) -> list[list[str]]:
+    """The change table as the page shows it: one list of cell texts (when, who, what, event,
+    fields) a row."""
+    html = response.content.decode()
+    body = re.search(r"<tbody>(.*?)</tbody>", html, re.S)
+    if body is None:
+        return []
+    return [
+        [" ".join(unescape(re.sub(r"<[^>]+>", " ", cell)).split()) for cell in cells]
+        for cells in (
+            re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)
+            for row in re.findall(r"<tr>(.*?)</tr>", body.group(1), re.S)
+        )
+    ]
+
+
+def shown_name(user) -> str:
+    return user.get_full_name() or user.get_username()
 
 
 def change_title(activity, user, title):
@@ -42,9 +65,11 @@ def test_recent_changes_show_who_what_and_which_fields(client, plan_admin, edito
     assert [(c.label, c.old, c.new) for c in first.changes] == [
         ("Rubrik", "Gammal rubrik", "Ny rubrik")
     ]
-    html = response.content.decode()
-    assert "Ny rubrik" in html
-    assert "Aktivitet" in html
+    _when, who, what, event, fields = shown_rows(response)[0]
+    assert who == shown_name(editor)
+    assert what == f"Aktivitet {activity.reference_code} Ny rubrik"
+    assert event == "Ändrad"
+    assert fields == "Rubrik : Gammal rubrik → Ny rubrik"
 
 
 def test_recent_changes_filter_by_user_organisation_and_date(client, plan_admin, editor):
@@ -57,16 +82,26 @@ def test_recent_changes_filter_by_user_organisation_and_date(client, plan_admin,
     url = reverse("audit:recent-changes")
     today = timezone.localdate().isoformat()
 
-    by_user = client.get(url, {"user": editor.pk}).context["rows"]
-    by_org = client.get(url, {"organisation": organisation.pk}).context["rows"]
-    by_date = client.get(url, {"since": "2000-01-01", "until": "2000-12-31"}).context["rows"]
-    today_rows = client.get(url, {"since": today, "until": today}).context["rows"]
+    by_user = client.get(url, {"user": editor.pk})
+    by_org = client.get(url, {"organisation": organisation.pk})
+    by_date = client.get(url, {"since": "2000-01-01", "until": "2000-12-31"})
+    today_rows = client.get(url, {"since": today, "until": today})
     backwards = client.get(url, {"since": today, "until": "2000-01-01"})
 
-    assert {row.record.history_user for row in by_user} == {editor}
-    assert {row.record.history_user for row in by_org} == {editor}
-    assert by_date == []
-    assert len(today_rows) >= 2
+    assert {row.record.history_user for row in by_user.context["rows"]} == {editor}
+    assert {row.record.history_user for row in by_org.context["rows"]} == {editor}
+    for page in (by_user, by_org):
+        shown = shown_rows(page)
+        assert shown
+        assert {who for _when, who, *_rest in shown} == {shown_name(editor)}
+        assert "Redaktörens rubrik" in " ".join(row[2] for row in shown)
+        assert "Adminens rubrik" not in " ".join(row[2] + row[4] for row in shown)
+    assert by_date.context["rows"] == []
+    assert shown_rows(by_date) == []
+    assert "Inga ändringar matchar filtret." in by_date.content.decode()
+    today_shown = shown_rows(today_rows)
+    assert len(today_shown) >= 2
+    assert {shown_name(editor), shown_name(plan_admin)} <= {row[1] for row in today_shown}
     assert "Slutdatumet kan inte ligga före startdatumet." in backwards.content.decode()
 
 

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import resolve, reverse
 
-from tests.test_permission_matrix import (
+from tests.klockaretorpet.test_permissions import (
     ADMIN_LOGIN,
     CASES,
     EDITOR_HBN,
@@ -24,7 +24,9 @@ from tests.test_permission_matrix import (
     ROLES,
     obj,
 )
-from tests.test_permission_matrix import world as world  # the fixture, with every URL's objects
+from tests.klockaretorpet.test_permissions import (
+    world as world,  # the fixture, with every URL's objects
+)
 
 pytestmark = pytest.mark.django_db
 
