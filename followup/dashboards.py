@@ -13,11 +13,11 @@ from decimal import Decimal
 
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from klockaretorpet import permissions
+from klockaretorpet.numbers import decimal_text
 from plans import overviews
 from plans.forms import ActivityFilterForm
 from plans.models import Activity, ActivityPlan, ActivityStatus, ActivityType, Indicator
@@ -127,15 +127,15 @@ class IndicatorRow:
 
     @property
     def baseline_text(self) -> str:
-        return _with_year(self.indicator.baseline_value, self.indicator.baseline_year)
+        return decimal_text(self.indicator.baseline_value, year=self.indicator.baseline_year)
 
     @property
     def target_text(self) -> str:
-        return _with_year(self.indicator.target_value, self.indicator.target_year)
+        return decimal_text(self.indicator.target_value, year=self.indicator.target_year)
 
     @property
     def latest_text(self) -> str:
-        return _with_year(self.latest, self.latest_year)
+        return decimal_text(self.latest, year=self.latest_year)
 
     @property
     def progress(self) -> int | None:
@@ -158,19 +158,6 @@ def indicator_rows(plan: ActivityPlan, activities: list[Activity]) -> list[Indic
         for activity in activities
         for indicator in activity.indicators.all()
     ]
-
-
-def _number(value: Decimal | None) -> str:
-    """“12,5” in Swedish, “12.5” in English; no trailing zeros."""
-    if value is None:
-        return "–"
-    whole = value == value.to_integral_value()
-    return number_format(value.quantize(Decimal(1)) if whole else value.normalize())
-
-
-def _with_year(value: Decimal | None, year: int | None) -> str:
-    text = _number(value)
-    return f"{text} ({year})" if value is not None and year else text
 
 
 @permissions.allowed_when(permissions.can_view)

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from klockaretorpet.concurrency import VersionedModelForm
+from klockaretorpet.numbers import decimal_text
 from klockaretorpet.uploads import SpreadsheetUploadValidator
 from plans.models import Indicator
 
@@ -43,8 +44,8 @@ class ReviewForm(VersionedModelForm):
                 label=_("%(indicator)s: actual value") % {"indicator": indicator.name},
                 help_text=_("Baseline %(baseline)s, target %(target)s%(unit)s.")
                 % {
-                    "baseline": _number(indicator.baseline_value),
-                    "target": _number(indicator.target_value),
+                    "baseline": decimal_text(indicator.baseline_value),
+                    "target": decimal_text(indicator.target_value),
                     "unit": f" {indicator.unit}" if indicator.unit else "",
                 },
                 required=False,
@@ -79,12 +80,6 @@ class ReviewForm(VersionedModelForm):
             indicator: self.cleaned_data.get(self.indicator_field(indicator))
             for indicator in self.indicators
         }
-
-
-def _number(value) -> str:
-    if value is None:
-        return "–"
-    return format(value.normalize(), "f").replace(".", ",")
 
 
 class OrganisationFilterForm(forms.Form):

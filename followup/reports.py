@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from klockaretorpet.fingerprint import files_fingerprint
 from klockaretorpet.generations import Generation
+from klockaretorpet.numbers import decimal_text
 from klockaretorpet.pdf import render_pdf
 from plans.models import ActivityStatus
 from plans.tree_cache import PLAN_DATA
@@ -305,15 +306,11 @@ def _activity(data: dict) -> dict:
 
 
 def _indicator(item: dict) -> dict:
-    def value(number, year=None):
-        text = number.replace(".", ",") if number is not None else "–"
-        return f"{text} ({year})" if year else text
-
     return {
         **item,
-        "baseline_text": value(item["baseline_value"], item["baseline_year"]),
-        "target_text": value(item["target_value"], item["target_year"]),
-        "actual_text": value(item.get("actual_value")),
+        "baseline_text": decimal_text(item["baseline_value"], year=item["baseline_year"]),
+        "target_text": decimal_text(item["target_value"], year=item["target_year"]),
+        "actual_text": decimal_text(item.get("actual_value")),
     }
 
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export import fields
 from import_export.results import RowResult
 
+from klockaretorpet.numbers import decimal_text
 from klockaretorpet.permissions import can_report
 from klockaretorpet.plain_text import normalise_text
 from klockaretorpet.sheet_import import ImportOutcome, SheetResource, run_import
@@ -42,9 +43,8 @@ UNIT_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")
 
 
 def render_number(value: Decimal | None) -> str:
-    if value is None:
-        return "–"
-    return format(Decimal(value).normalize(), "f").replace(".", ",")
+    # Read back by the round import, in Swedish whoever exported the sheet.
+    return decimal_text(value, grouping=False, language="sv")
 
 
 def render_indicator_values(indicators: list[Indicator], values: dict[int, Decimal | None]) -> str:

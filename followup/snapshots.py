@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Prefetch
 from django.utils import timezone, translation
 
+from klockaretorpet.numbers import decimal_text
 from plans.models import Activity, ActivityPlan, ActivityStatus, ActivityType, Indicator
 
 from .versions import PLAN_LANGUAGE, SCHEMA, choice_label, load_snapshot
@@ -303,10 +304,6 @@ def _indicator_text(item: dict) -> str:
     unit = f" ({item['unit']})" if item["unit"] else ""
     year = f" ({item['target_year']})" if item["target_year"] else ""
     return (
-        f"{item['name']}{unit}: {_decimal_comma(item['baseline_value'])} → "
-        f"{_decimal_comma(item['target_value'])}{year}"
+        f"{item['name']}{unit}: {decimal_text(item['baseline_value'])} → "
+        f"{decimal_text(item['target_value'])}{year}"
     )
-
-
-def _decimal_comma(number: str | None) -> str:
-    return "–" if number is None else number.replace(".", ",")

@@ -11,6 +11,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
+from klockaretorpet.numbers import decimal_text
+
 SEPARATOR = "; "
 ITEM = re.compile(
     r"^(?P<name>.+?)(?:\s*\((?P<unit>[^()]*)\))?\s*:\s*(?P<baseline>.*?)\s*(?:→|->)\s*(?P<target>.*)$"
@@ -35,16 +37,14 @@ def render(indicator) -> str:
     """One indicator (a model instance or an `IndicatorSpec`) as text."""
     unit = f" ({indicator.unit})" if indicator.unit else ""
 
-    def value(number, year):
-        if number is None:
-            return "–"
-        shown = format(Decimal(number).normalize(), "f").replace(".", ",")
-        return f"{shown} ({year})" if year else shown
+    baseline = _sheet_number(indicator.baseline_value, indicator.baseline_year)
+    target = _sheet_number(indicator.target_value, indicator.target_year)
+    return f"{indicator.name}{unit}: {baseline} → {target}"
 
-    return (
-        f"{indicator.name}{unit}: {value(indicator.baseline_value, indicator.baseline_year)}"
-        f" → {value(indicator.target_value, indicator.target_year)}"
-    )
+
+def _sheet_number(value, year) -> str:
+    # The cell is parsed back by `parse`, in Swedish whoever exported it.
+    return decimal_text(value, year=year, grouping=False, language="sv")
 
 
 def render_all(indicators) -> str:

@@ -1,19 +1,16 @@
 from decimal import Decimal
 
 from django import template
-from django.utils.formats import number_format
+
+from klockaretorpet.numbers import decimal_text
 
 register = template.Library()
 
 
 @register.filter
 def measure(value: Decimal | int | None) -> str:
-    """An indicator value in Swedish format without trailing zeros: 58,5 · 1 500 · 70."""
-    if value is None:
-        return "–"
-    value = Decimal(value)
-    exact = value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
-    return number_format(exact, force_grouping=True)
+    """An indicator value without trailing zeros, in the reader's language: 58,5 · 1 500 · 70."""
+    return decimal_text(value)
 
 
 @register.filter
