@@ -13,7 +13,7 @@ from klockaretorpet.guarded_admin import (
     GuardedStackedInline,
 )
 
-from .models import ActivityReview, FollowUp, PlanVersion
+from .models import ActivityReview, FollowUp, FollowUpState, PlanVersion
 from .rounds import close_round
 
 
@@ -73,7 +73,7 @@ class FollowUpAdmin(GuardedAdmin):
         if not permissions.is_plan_admin(request.user):
             raise PermissionDenied
         closed = 0
-        for follow_up in queryset.filter(state="open"):
+        for follow_up in queryset.filter(state=FollowUpState.OPEN):
             try:
                 close_round(follow_up, user=request.user)
             except ValidationError as refused:

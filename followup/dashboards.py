@@ -30,8 +30,8 @@ from .charts import (
     Breakdown,
     breakdown,
 )
-from .models import Assessment, FollowUp, IndicatorValue
-from .reports import CHART_COLOURS, NOT_REPORTED
+from .models import AssessmentOutcome, FollowUp, IndicatorValue
+from .reports import CHART_COLOURS
 
 
 def breakdowns(
@@ -67,13 +67,15 @@ def _by_assessment(assessments: dict[int, str], **common) -> Breakdown:
         slug="assessment",
         title=_("Activities by assessment"),
         heading=_("Assessment"),
-        key_of=lambda activity: assessments.get(activity.pk, NOT_REPORTED),
+        key_of=lambda activity: assessments.get(activity.pk, AssessmentOutcome.NOT_REPORTED),
         categories=[
-            (key, str(label).capitalize(), CHART_COLOURS[key], badge)
-            for key, label, badge in [
-                *((a.value, a.label, a.value) for a in Assessment),
-                (NOT_REPORTED, _("not reported"), "unreported"),
-            ]
+            (
+                outcome.value,
+                str(outcome.label).capitalize(),
+                CHART_COLOURS[outcome],
+                "unreported" if outcome == AssessmentOutcome.NOT_REPORTED else outcome.value,
+            )
+            for outcome in AssessmentOutcome
         ],
         **common,
     )

@@ -5,9 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from plans.forms import ActivityFilterForm, FilterExtension
 
-from .models import ActivityReview, Assessment, FollowUp
-
-NOT_REPORTED = "not_reported"
+from .models import ActivityReview, AssessmentOutcome, FollowUp
 
 
 def assessment_field() -> forms.Field:
@@ -15,11 +13,7 @@ def assessment_field() -> forms.Field:
         label=_("Assessment"),
         help_text=_("In the plan's latest follow-up."),
         required=False,
-        choices=[
-            ("", _("All assessments")),
-            *Assessment.choices,
-            (NOT_REPORTED, _("not reported")),
-        ],
+        choices=[("", _("All assessments")), *AssessmentOutcome.choices],
     )
 
 
@@ -27,9 +21,9 @@ def by_latest_assessment(activities, value):
     latest = FollowUp.objects.filter(plan__in=activities.values("plan")).order_by("-year").first()
     if latest is None:
         # Nothing has been assessed: every activity is "not reported".
-        return activities if value == NOT_REPORTED else activities.none()
+        return activities if value == AssessmentOutcome.NOT_REPORTED else activities.none()
     reports = ActivityReview.objects.filter(follow_up=latest)
-    if value == NOT_REPORTED:
+    if value == AssessmentOutcome.NOT_REPORTED:
         return activities.exclude(pk__in=reports.values("activity"))
     return activities.filter(pk__in=reports.filter(assessment=value).values("activity"))
 

@@ -30,6 +30,16 @@ class Assessment(models.TextChoices):
     SERIOUS_DEVIATION = "serious_deviation", _("serious deviation")
 
 
+class AssessmentOutcome(models.TextChoices):
+    """What a round says of an activity: its report's assessment, or that nobody reported it.
+    Filters, charts and summaries count by it; a report itself takes an `Assessment`."""
+
+    ON_TRACK = Assessment.ON_TRACK.value, _("on track")
+    DEVIATION = Assessment.DEVIATION.value, _("deviation")
+    SERIOUS_DEVIATION = Assessment.SERIOUS_DEVIATION.value, _("serious deviation")
+    NOT_REPORTED = "not_reported", _("not reported")
+
+
 class FollowUpState(models.TextChoices):
     OPEN = "open", _("open")
     CLOSED = "closed", _("closed")

@@ -29,20 +29,19 @@ from klockaretorpet.pdf import render_pdf
 from plans.models import ActivityStatus
 from plans.tree_cache import PLAN_DATA
 
-from .models import Assessment, FollowUp, PlanVersion
+from .models import Assessment, AssessmentOutcome, FollowUp, PlanVersion
 from .snapshots import diff_snapshots, plan_snapshot
 from .versions import activity_type_short_label, choice_label, load_snapshot, schedule_label
 
 # Every committed write to the follow-up app (reports, indicator values, rounds, versions) starts
 # a new generation; an open round's report is cached under it and the plan data's.
 FOLLOW_UP_DATA = Generation("followup:generation", frozenset({"followup"}))
-NOT_REPORTED = "not_reported"
 # The plan's green / yellow / red; WeasyPrint's SVG takes colours as attributes, not from CSS.
 CHART_COLOURS = {
-    Assessment.ON_TRACK: "#2e7d32",
-    Assessment.DEVIATION: "#f2b705",
-    Assessment.SERIOUS_DEVIATION: "#c62828",
-    NOT_REPORTED: "#9e9e9e",
+    AssessmentOutcome.ON_TRACK: "#2e7d32",
+    AssessmentOutcome.DEVIATION: "#f2b705",
+    AssessmentOutcome.SERIOUS_DEVIATION: "#c62828",
+    AssessmentOutcome.NOT_REPORTED: "#9e9e9e",
 }
 CHART_WIDTH = 200  # px of the longest bar in a summary chart
 CHART_ROW = 18  # px per bar
@@ -273,7 +272,7 @@ def report_context(snapshot: dict, *, version=None, previous: PlanVersion | None
         "totals": _totals(goals),
         "chart": {
             "width": CHART_LABELS + CHART_WIDTH + 40,
-            "height": len(Assessment.choices) * CHART_ROW + CHART_ROW,
+            "height": len(AssessmentOutcome.choices) * CHART_ROW,
             "labels": CHART_LABELS,
             "bar": CHART_ROW - 5,
         },
@@ -291,7 +290,7 @@ def _activity(data: dict) -> dict:
         ),
         "status_label": choice_label(ActivityStatus, data["status"], data.get("status_label", "")),
         "schedule_label": schedule_label(data),
-        "assessment": review["assessment"] if review else NOT_REPORTED,
+        "assessment": review["assessment"] if review else AssessmentOutcome.NOT_REPORTED,
         "assessment_label": choice_label(
             Assessment, review["assessment"], review.get("assessment_label", "")
         )
@@ -319,7 +318,7 @@ def _summarise(goal: GoalSection) -> None:
     assessed = Counter(activity["assessment"] for activity in activities)
     goal.assessments = [
         Category(key, str(label), assessed[key], colour=CHART_COLOURS[key])
-        for key, label in [*Assessment.choices, (NOT_REPORTED, _("not reported"))]
+        for key, label in AssessmentOutcome.choices
     ]
     statuses = Counter(activity["status"] for activity in activities)
     goal.statuses = [
@@ -335,7 +334,10 @@ def _totals(goals: list[GoalSection]) -> dict:
     return {
         "activities": sum(goal.activity_count for goal in goals),
         "reported": sum(
-            c.count for goal in goals for c in goal.assessments if c.key != NOT_REPORTED
+            c.count
+            for goal in goals
+            for c in goal.assessments
+            if c.key != AssessmentOutcome.NOT_REPORTED
         ),
     }
 

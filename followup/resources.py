@@ -23,7 +23,7 @@ from import_export.results import RowResult
 from klockaretorpet.numbers import decimal_text
 from klockaretorpet.permissions import can_report
 from klockaretorpet.plain_text import normalise_text
-from klockaretorpet.sheet_import import ImportOutcome, SheetResource, run_import
+from klockaretorpet.sheet_import import ImportOutcome, RowKind, SheetResource, run_import
 from klockaretorpet.sheet_reading import Sheet, read_sheet
 from klockaretorpet.xlsx import write_workbook
 from plans.import_widgets import ChoiceLabelWidget, TextWidget
@@ -174,7 +174,13 @@ class ReviewResource(SheetResource):
     )
     last_changed = column("reviewed_at", _("Last changed"), readonly=True)
 
-    ROW_KINDS = ("new", "changed", "unchanged", "unreported", "invalid")
+    ROW_KINDS = (
+        RowKind.NEW,
+        RowKind.CHANGED,
+        RowKind.UNCHANGED,
+        RowKind.UNREPORTED,
+        RowKind.INVALID,
+    )
     STALE_MESSAGE = _(
         "The report of activity %(code)s was saved by %(who)s at %(time)s on %(date)s, "
         "after the file was exported. Export the follow-up again and make your changes in "

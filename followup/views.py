@@ -15,6 +15,7 @@ from django.views.decorators.http import require_safe
 
 from klockaretorpet import pending_uploads, permissions
 from klockaretorpet.concurrency import StaleObjectError
+from klockaretorpet.sheet_import import RowKind
 from klockaretorpet.xlsx import FormulaSafeXLSX
 from plans.models import Activity, ActivityPlan
 from strategies.models import Organisation
@@ -334,7 +335,7 @@ def _confirm_import(request, follow_up: FollowUp, *, token: str) -> HttpResponse
     messages.success(
         request,
         _("The reports were imported: %(new)d new, %(changed)d changed.")
-        % {"new": outcome.counts["new"], "changed": outcome.counts["changed"]},
+        % {"new": outcome.counts[RowKind.NEW], "changed": outcome.counts[RowKind.CHANGED]},
     )
     return redirect("followup:round-detail", pk=follow_up.pk)
 

@@ -10,7 +10,7 @@ from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from klockaretorpet.change_history import KIND_LABELS, FieldChange, changes_since_previous
+from klockaretorpet.change_history import FieldChange, HistoryKind, changes_since_previous
 
 PAGE_SIZE = 100
 
@@ -70,7 +70,7 @@ class AuditRow:
 
     @property
     def kind_label(self) -> str:
-        return str(KIND_LABELS[self.record.history_type])
+        return str(HistoryKind(self.record.history_type).label)
 
     @property
     def model_label(self) -> str:
@@ -88,7 +88,7 @@ class AuditRow:
 
     @property
     def admin_url(self) -> str | None:
-        if self.record.history_type == "-":
+        if self.record.history_type == HistoryKind.DELETED:
             return None
         opts = self.model._meta
         try:

@@ -23,11 +23,14 @@ from simple_history.utils import get_m2m_reverse_field_name
 NOT_SHOWN = {"created_at", "updated_at", "version"}
 SAME_CHANGE_WINDOW = datetime.timedelta(seconds=5)
 
-KIND_LABELS = {
-    "+": gettext_lazy("created"),
-    "~": gettext_lazy("changed"),
-    "-": gettext_lazy("deleted"),
-}
+
+class HistoryKind(models.TextChoices):
+    """A history record's `history_type`, as django-simple-history writes it."""
+
+    CREATED = "+", gettext_lazy("created")
+    CHANGED = "~", gettext_lazy("changed")
+    DELETED = "-", gettext_lazy("deleted")
+
 
 Formatter = Callable[[Any], str]
 
@@ -48,7 +51,7 @@ class ChangeEntry:
 
     @property
     def kind_label(self) -> str:
-        return str(KIND_LABELS[self.kind])
+        return str(HistoryKind(self.kind).label)
 
 
 def month_formatter(value: datetime.date | None) -> str:
@@ -114,8 +117,9 @@ def change_entries(
     def close_group() -> None:
         first_record, _first = group[0]
         last_record, last_snapshot = group[-1]
-        base = previous if first_record.history_type != "+" else None
-        kind = "+" if first_record.history_type == "+" else last_record.history_type
+        created = first_record.history_type == HistoryKind.CREATED
+        base = None if created else previous
+        kind = HistoryKind.CREATED if created else last_record.history_type
         changes = (
             []
             if base is None
@@ -145,7 +149,7 @@ def change_entries(
 
 def _same_change(first: models.Model, record: models.Model) -> bool:
     return (
-        record.history_type == "~"
+        record.history_type == HistoryKind.CHANGED
         and record.history_user_id == first.history_user_id
         and record.history_date - first.history_date <= SAME_CHANGE_WINDOW
     )
@@ -262,7 +266,7 @@ def changes_since_previous(records: Sequence[models.Model]) -> dict[int, list[Fi
                     names,
                     {},
                 )
-                if same_object and record.history_type == "~"
+                if same_object and record.history_type == HistoryKind.CHANGED
                 else []
             )
         previous = record

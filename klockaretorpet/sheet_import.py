@@ -30,10 +30,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from import_export import resources
 from import_export.results import Result, RowResult
 
@@ -60,6 +62,17 @@ class CellChange:
     after: str
 
 
+class RowKind(models.TextChoices):
+    """What one row of an imported sheet does."""
+
+    NEW = "new", gettext_lazy("new")
+    CHANGED = "changed", gettext_lazy("changed")
+    UNCHANGED = "unchanged", gettext_lazy("unchanged")
+    # A round's row left empty: its activity stays unreported.
+    UNREPORTED = "unreported", gettext_lazy("not reported")
+    INVALID = "invalid", gettext_lazy("invalid")
+
+
 @dataclass(frozen=True)
 class RowPreview:
     """One sheet row of an import: what it does, and for a new or changed object each changed
@@ -68,7 +81,7 @@ class RowPreview:
     number: int
     key: str
     title: str
-    kind: str  # "new", "changed", "unchanged", "unreported" or "invalid"
+    kind: RowKind
     changes: list[CellChange] = field(default_factory=list)
 
     @property
@@ -129,7 +142,12 @@ class SheetResource(resources.ModelResource):
     # refused row by row.
     REFUSE_EVERY_STALE_ROW = False
     # What a row can do, as the outcome counts it.
-    ROW_KINDS: tuple[str, ...] = ("new", "changed", "unchanged", "invalid")
+    ROW_KINDS: tuple[RowKind, ...] = (
+        RowKind.NEW,
+        RowKind.CHANGED,
+        RowKind.UNCHANGED,
+        RowKind.INVALID,
+    )
 
     class Meta:
         # The library's diff deep-copies every object (dropping prefetched relations, so each
@@ -473,9 +491,9 @@ class SheetResource(resources.ModelResource):
     def preview_rows(self, result) -> list[RowPreview]:
         previews = []
         for row_result in result.rows:
-            kind = ROW_KINDS.get(row_result.import_type, "invalid")
+            kind = ROW_KINDS.get(row_result.import_type, RowKind.INVALID)
             if getattr(row_result, "unreported", False):
-                kind = "unreported"
+                kind = RowKind.UNREPORTED
             instance = row_result.instance
             previews.append(
                 RowPreview(
@@ -484,7 +502,7 @@ class SheetResource(resources.ModelResource):
                     title=self.title_of(instance) if instance is not None else "",
                     kind=kind,
                     changes=list(getattr(row_result, "cell_changes", []))
-                    if kind in ("new", "changed")
+                    if kind in (RowKind.NEW, RowKind.CHANGED)
                     else [],
                 )
             )
@@ -528,9 +546,9 @@ class SheetResource(resources.ModelResource):
             changes = "; ".join(
                 f"{change.column}: ”{change.before}” → ”{change.after}”" for change in row.changes
             )
-            if row.kind == "new":
+            if row.kind == RowKind.NEW:
                 lines.append(self.describe_new_row(row, changes))
-            elif row.kind == "changed":
+            elif row.kind == RowKind.CHANGED:
                 lines.append(
                     _("Row %(row)d (%(code)s): %(changes)s")
                     % {"row": row.number, "code": row.key, "changes": changes}
@@ -550,7 +568,7 @@ class SheetResource(resources.ModelResource):
         Once a confirmed import has written, the objects its new rows created are in the plan
         too: they came from the file, so they are not absent from it."""
         present = {self.row_key(values) for values in self.sheet.dict} if self.sheet else set()
-        present |= {row.key for row in rows if row.kind == "new"}
+        present |= {row.key for row in rows if row.kind == RowKind.NEW}
         missing = [
             f"{key} {title}".strip()
             for key, title in self.expected_keys().items()
@@ -563,15 +581,15 @@ class SheetResource(resources.ModelResource):
 
 
 ROW_KINDS = {
-    RowResult.IMPORT_TYPE_NEW: "new",
-    RowResult.IMPORT_TYPE_UPDATE: "changed",
-    RowResult.IMPORT_TYPE_SKIP: "unchanged",
-    RowResult.IMPORT_TYPE_INVALID: "invalid",
-    RowResult.IMPORT_TYPE_ERROR: "invalid",
+    RowResult.IMPORT_TYPE_NEW: RowKind.NEW,
+    RowResult.IMPORT_TYPE_UPDATE: RowKind.CHANGED,
+    RowResult.IMPORT_TYPE_SKIP: RowKind.UNCHANGED,
+    RowResult.IMPORT_TYPE_INVALID: RowKind.INVALID,
+    RowResult.IMPORT_TYPE_ERROR: RowKind.INVALID,
 }
 
 
-def count_kinds(rows: list[RowPreview], kinds: tuple[str, ...]) -> dict[str, int]:
+def count_kinds(rows: list[RowPreview], kinds: tuple[RowKind, ...]) -> dict[str, int]:
     counts = dict.fromkeys(kinds, 0)
     for row in rows:
         counts[row.kind] += 1

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from followup.management.commands.export_followup import find_round
 from followup.resources import import_round, read_round_sheet
 from klockaretorpet import permissions
+from klockaretorpet.sheet_import import RowKind
 from plans.management.sheet_reporting import report_outcome
 
 
@@ -58,7 +59,9 @@ class Command(BaseCommand):
         outcome = import_round(follow_up=follow_up, dataset=dataset, user=importer, dry_run=dry_run)
         counts = outcome.counts
         summary = (
-            f"{counts['new']} nya, {counts['changed']} ändrade, {counts['unchanged']} "
-            f"oförändrade, {counts['unreported']} ej rapporterade, {counts['invalid']} med fel"
+            f"{counts[RowKind.NEW]} nya, {counts[RowKind.CHANGED]} ändrade, "
+            f"{counts[RowKind.UNCHANGED]} oförändrade, "
+            f"{counts[RowKind.UNREPORTED]} ej rapporterade, "
+            f"{counts[RowKind.INVALID]} med fel"
         )
         report_outcome(self, outcome, summary=summary, dry_run=dry_run, whole="uppföljningen")

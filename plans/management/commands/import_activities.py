@@ -6,6 +6,7 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from klockaretorpet import permissions
+from klockaretorpet.sheet_import import RowKind
 from plans.management.sheet_reporting import report_outcome
 from plans.resources import import_activities, read_activity_sheet
 from strategies.models import IntentDeclaration
@@ -58,7 +59,8 @@ class Command(BaseCommand):
         )
         counts = outcome.counts
         summary = (
-            f"{counts['new']} nya, {counts['changed']} ändrade, {counts['unchanged']} "
-            f"oförändrade, {counts['invalid']} med fel"
+            f"{counts[RowKind.NEW]} nya, {counts[RowKind.CHANGED]} ändrade, "
+            f"{counts[RowKind.UNCHANGED]} oförändrade, "
+            f"{counts[RowKind.INVALID]} med fel"
         )
         report_outcome(self, outcome, summary=summary, dry_run=dry_run, whole="planen")
