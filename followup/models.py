@@ -100,7 +100,7 @@ class FollowUp(models.Model):
     objects = FollowUpQuerySet.as_manager()
 
     class Meta:
-        ordering = ["plan", "-year"]
+        ordering = ["plan_id", "-year"]
         verbose_name = _("follow-up")
         verbose_name_plural = _("follow-ups")
         constraints = [
@@ -198,7 +198,7 @@ class ActivityReview(VersionedModel):
     objects = ActivityReviewQuerySet.as_manager()
 
     class Meta:
-        ordering = ["follow_up", "activity__code_prefix", "activity__code_serial"]
+        ordering = ["follow_up_id", "activity__code_prefix", "activity__code_serial"]
         verbose_name = _("activity review")
         verbose_name_plural = _("activity reviews")
         constraints = [
@@ -281,7 +281,7 @@ class IndicatorValue(models.Model):
     objects = IndicatorValueQuerySet.as_manager()
 
     class Meta:
-        ordering = ["review", "indicator__position", "indicator__pk"]
+        ordering = ["review_id", "indicator__position", "indicator_id"]
         verbose_name = _("indicator value")
         verbose_name_plural = _("indicator values")
         constraints = [
@@ -355,7 +355,7 @@ class PlanVersion(models.Model):
     snapshot = models.JSONField(_("snapshot"), editable=False)
 
     class Meta:
-        ordering = ["plan", "-number"]
+        ordering = ["plan_id", "-number"]
         verbose_name = _("plan version")
         verbose_name_plural = _("plan versions")
         constraints = [
@@ -409,7 +409,7 @@ class ErasureRecord(models.Model):
     )
 
     class Meta:
-        ordering = ["version", "erased_at"]
+        ordering = ["version_id", "erased_at"]
         verbose_name = _("name removal")
         verbose_name_plural = _("name removals")
 

@@ -20,7 +20,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.db.models import Prefetch
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import translation
@@ -30,7 +29,7 @@ from django.views.decorators.http import require_safe
 
 from klockaretorpet.xlsx import inert_text
 from plans.models import Activity, ActivityPlan, ActivityStatus, PlanStatus
-from strategies.models import Goal, IntentDeclaration, Strategy
+from strategies.models import Goal, IntentDeclaration
 
 from .models import Assessment, FollowUp, FollowUpState
 from .versions import SnapshotSchemaError
@@ -69,11 +68,7 @@ def public_plan(slug: str) -> PublicPlan:
         slug=slug,
         is_published=True,
     )
-    goals = list(
-        declaration.goals.order_by("position").prefetch_related(
-            Prefetch("strategies", queryset=Strategy.objects.order_by("position"))
-        )
-    )
+    goals = list(declaration.goals.order_by("position").prefetch_related("strategies"))
     plan = ActivityPlan.objects.filter(declaration=declaration, status=PlanStatus.ACTIVE).current()
     follow_up = None
     activities: list[Activity] = []

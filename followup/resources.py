@@ -13,7 +13,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -238,7 +238,7 @@ class ReviewResource(SheetResource):
             .select_related("lead_organisation")
             .prefetch_related(
                 "co_organisations",
-                Prefetch("indicators", queryset=Indicator.objects.order_by("position", "pk")),
+                "indicators",
             )
             .in_code_order()
         )
@@ -481,9 +481,7 @@ def round_activities(
     activities = (
         Activity.objects.filter(plan_id=follow_up.plan_id)
         .select_related("lead_organisation")
-        .prefetch_related(
-            Prefetch("indicators", queryset=Indicator.objects.order_by("position", "pk"))
-        )
+        .prefetch_related("indicators")
         .in_code_order()
     )
     if organisation is not None:

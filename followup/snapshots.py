@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch
 from django.utils import timezone, translation
 
 from klockaretorpet.numbers import decimal_text
@@ -58,7 +57,7 @@ def _plan_snapshot(plan: ActivityPlan, follow_up) -> dict[str, Any]:
             "co_organisations",
             "success_factors",
             "programme_goals",
-            Prefetch("indicators", queryset=Indicator.objects.order_by("position", "pk")),
+            "indicators",
         )
         .in_code_order()
     )

@@ -12,14 +12,13 @@ from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import Prefetch
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from klockaretorpet.change_history import m2m_rows_accessor, tracked_m2m_fields
 from strategies.models import District, IntentDeclaration, Strategy
 
-from .models import ActivityPlan, ActivityStatus, Indicator, PlanStatus
+from .models import ActivityPlan, ActivityStatus, PlanStatus
 
 M = TypeVar("M", bound=models.Model)
 
@@ -107,9 +106,7 @@ def _copy_declaration(
     _save_with_one_record(declaration, user=user, relations=_relations_of(source))
 
     strategies: dict[int, Strategy] = {}
-    goals = source.goals.order_by("position").prefetch_related(
-        Prefetch("strategies", queryset=Strategy.objects.order_by("position"))
-    )
+    goals = source.goals.order_by("position").prefetch_related("strategies")
     for goal in goals:
         goal_copy = _copy_of(goal, declaration=declaration)
         _save_with_one_record(goal_copy, user=user)
@@ -158,7 +155,7 @@ def _copy_plan(
         "co_organisations",
         "success_factors",
         "programme_goals",
-        Prefetch("indicators", queryset=Indicator.objects.order_by("position", "pk")),
+        "indicators",
     )
     for activity in activities:
         schedule = {} if keep_schedule else {"planned_start": None, "planned_end": None}

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -99,7 +99,7 @@ class ActivityPlan(models.Model):
     objects = ActivityPlanManager()
 
     class Meta:
-        ordering = ["declaration", "-start_year", "name"]
+        ordering = ["declaration_id", "-start_year", "name"]
         verbose_name = _("activity plan")
         verbose_name_plural = _("activity plans")
         constraints = [
@@ -239,13 +239,13 @@ class ActivityQuerySet(models.QuerySet):
         """Everything a list of activities shows, in a fixed number of queries."""
         return self.select_related("plan", "strategy__goal", "lead_organisation").prefetch_related(
             "co_organisations",
-            Prefetch("indicators", queryset=Indicator.objects.order_by("position", "pk")),
+            "indicators",
         )
 
     def for_overview(self) -> ActivityQuerySet:
         """What the plan's overview counts and lists: goal, lead organisation, indicators."""
         return self.select_related("strategy__goal", "lead_organisation").prefetch_related(
-            Prefetch("indicators", queryset=Indicator.objects.order_by("position", "pk"))
+            "indicators"
         )
 
     def for_round_page(self) -> ActivityQuerySet:
@@ -260,7 +260,7 @@ class ActivityQuerySet(models.QuerySet):
         """What an activity's follow-up report shows of it: its place, ansvar and indicators."""
         return self.select_related("strategy__goal", "lead_organisation").prefetch_related(
             "co_organisations",
-            Prefetch("indicators", queryset=Indicator.objects.order_by("position", "pk")),
+            "indicators",
         )
 
     def in_code_order(self) -> ActivityQuerySet:
@@ -326,7 +326,7 @@ class ActivityCodeSequence(models.Model):
     last_serial = models.PositiveIntegerField(_("last serial"), default=0)
 
     class Meta:
-        ordering = ["plan", "prefix"]
+        ordering = ["plan_id", "prefix"]
         verbose_name = _("reference code sequence")
         verbose_name_plural = _("reference code sequences")
         constraints = [
@@ -508,7 +508,7 @@ class Activity(VersionedModel):
     objects = ActivityManager()
 
     class Meta:
-        ordering = ["plan", "code_prefix", "code_serial"]
+        ordering = ["plan_id", "code_prefix", "code_serial"]
         verbose_name = _("activity")
         verbose_name_plural = _("activities")
         constraints = [
@@ -699,7 +699,7 @@ class Indicator(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["activity", "position", "pk"]
+        ordering = ["activity_id", "position", "pk"]
         verbose_name = _("indicator")
         verbose_name_plural = _("indicators")
         constraints = [

@@ -17,13 +17,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from strategies.models import Goal, IntentDeclaration, ProgrammeGoal, Strategy, SuccessFactor
+from strategies.models import Goal, IntentDeclaration, ProgrammeGoal, SuccessFactor
 
 from .models import Activity, ActivityPlan, ActivityQuerySet, ActivityStatus
 
@@ -83,11 +82,7 @@ def declaration_and_plan(slug: str) -> tuple[IntentDeclaration, ActivityPlan]:
 
 def goals_of(declaration: IntentDeclaration) -> list[Goal]:
     """The declaration's goals in order, each with its strategies in order."""
-    return list(
-        declaration.goals.order_by("position").prefetch_related(
-            Prefetch("strategies", queryset=Strategy.objects.order_by("position"))
-        )
-    )
+    return list(declaration.goals.order_by("position").prefetch_related("strategies"))
 
 
 def plan_activities(plan: ActivityPlan, declaration: IntentDeclaration) -> ActivityQuerySet:

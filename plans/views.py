@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -18,7 +17,6 @@ from strategies.models import (
     IntentDeclaration,
     Organisation,
     ProgrammeGoal,
-    Strategy,
     SuccessFactor,
 )
 
@@ -69,11 +67,7 @@ def _plan_page_context(request, declaration, goals) -> dict:
 
 
 def _goals(declaration, **filters) -> list[Goal]:
-    return list(
-        declaration.goals.filter(**filters).prefetch_related(
-            Prefetch("strategies", queryset=Strategy.objects.order_by("position"))
-        )
-    )
+    return list(declaration.goals.filter(**filters).prefetch_related("strategies"))
 
 
 @permissions.allowed_when(permissions.can_view)

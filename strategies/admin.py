@@ -50,6 +50,9 @@ class GoalInline(GuardedStackedInline):
 @admin.register(IntentDeclaration)
 class IntentDeclarationAdmin(GuardedAdmin):
     list_display = ["title", "district", "adopted_on", "is_published"]
+    # The lists people read; the models' own orderings stay on their columns, so that plain
+    # queries join nothing.
+    ordering = ["district__name", "title"]
     list_filter = ["district", "is_published"]
     list_select_related = ["district"]
     search_fields = ["title", "vision"]
@@ -85,6 +88,7 @@ class StrategyInline(GuardedStackedInline):
 @admin.register(Goal)
 class GoalAdmin(GuardedAdmin):
     list_display = ["__str__", "declaration"]
+    ordering = ["declaration__district__name", "declaration__title", "position"]
     list_filter = ["declaration"]
     list_select_related = ["declaration"]
     search_fields = ["title", "description"]
@@ -95,6 +99,7 @@ class GoalAdmin(GuardedAdmin):
 @admin.register(Strategy)
 class StrategyAdmin(GuardedAdmin):
     list_display = ["number_display", "title", "goal"]
+    ordering = ["goal__declaration__title", "goal__position", "position"]
     list_filter = ["goal__declaration", "goal"]
     list_select_related = ["goal__declaration"]
     search_fields = ["title", "description", "goal__title"]
@@ -118,6 +123,7 @@ class ReferenceListAdmin(GuardedAdmin):
 @admin.register(Membership)
 class MembershipAdmin(GuardedAdmin):
     list_display = ["user", "organisation"]
+    ordering = ["organisation__name", "user__username"]
     list_filter = ["organisation"]
     list_select_related = ["user", "organisation"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "organisation__name"]

@@ -142,7 +142,7 @@ class Membership(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["organisation__name", "user__username"]
+        ordering = ["organisation_id", "user_id"]
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
 
@@ -210,7 +210,7 @@ class IntentDeclaration(VersionedModel):
     objects = SlugNaturalKeyManager()
 
     class Meta:
-        ordering = ["district__name", "title"]
+        ordering = ["district_id", "title"]
         verbose_name = _("intent declaration")
         verbose_name_plural = _("intent declarations")
 
@@ -249,7 +249,7 @@ class Goal(VersionedModel):
     objects = GoalManager()
 
     class Meta:
-        ordering = ["declaration", "position"]
+        ordering = ["declaration_id", "position"]
         verbose_name = _("goal")
         verbose_name_plural = _("goals")
         constraints = [
@@ -311,7 +311,7 @@ class Strategy(VersionedModel):
     objects = StrategyManager()
 
     class Meta:
-        ordering = ["goal__declaration", "goal__position", "position"]
+        ordering = ["goal_id", "position"]
         verbose_name = _("strategy")
         verbose_name_plural = _("strategies")
         constraints = [

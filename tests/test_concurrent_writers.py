@@ -24,8 +24,8 @@ from followup.resources import ReviewResource
 from plans.models import Activity, ActivityCodeSequence, ActivityStatus
 from strategies.models import IntentDeclaration
 from tests.factories import ActivityFactory, GoalFactory, PlanFactory, StrategyFactory
-from tests.followup.test_sheets import exported, fill
-from tests.followup.test_sheets import run_import as run_round_import
+from tests.followup.test_resources import exported, fill
+from tests.followup.test_resources import run_import as run_round_import
 from tests.plans.test_import import columns, exported_sheet, row_of, run_import
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,7 +1,7 @@
 """The sheet import engine's promises (`klockaretorpet.sheet_import`), kept whatever tool saved
 the file: no lost update, nothing written for an unchanged file, every row named as the
 spreadsheet program shows it, one history record per new activity, work per file rather than
-per row. Shown through the activity import; tests/followup/test_sheets.py shows the same rules
+per row. Shown through the activity import; tests/followup/test_resources.py shows the same rules
 through the round import."""
 
 import datetime
