@@ -5,6 +5,7 @@ audit page shows, and where a person's name may have been typed, snapshots inclu
 from django.utils.translation import gettext as _
 
 from klockaretorpet import audit, permissions, personal_data
+from klockaretorpet.numbers import decimal_text
 
 from .models import ActivityReview, ErasureRecord, FollowUp, IndicatorValue, PlanVersion
 from .reports import forget_version_pdfs
@@ -26,7 +27,7 @@ def indicator_value_label(record) -> str:
     review = record.review
     activity = review.activity.reference_code if review and review.activity else ""
     indicator = record.indicator.name if record.indicator else ""
-    return f"{activity} {indicator}: {record.actual_value}".strip()
+    return f"{activity} {indicator}: {decimal_text(record.actual_value)}".strip()
 
 
 def record_erasure(places_by_version: dict[int, int], user) -> None:

@@ -42,7 +42,7 @@ def report_once(user, *, summary="Ett lugnt år."):
             done="Varje tisdag.",
             new_status=ActivityStatus.ONGOING,
         ),
-        actual_values={indicator: Decimal("41")},
+        actual_values={indicator: Decimal("41.50")},
         user=user,
     )
     return follow_up, activity, indicator
@@ -64,7 +64,7 @@ def test_follow_up_changes_appear_with_their_model_and_object(client, plan_admin
     for model_label, object_label in [
         ("Uppföljning", str(follow_up)),
         ("Aktivitetsrapport", f"{activity.reference_code} {follow_up}"),
-        ("Indikatorvärde", f"{activity.reference_code} Elever som kommer: 41"),
+        ("Indikatorvärde", f"{activity.reference_code} Elever som kommer: 41,5"),
     ]:
         assert model_label in html
         assert escape(object_label) in html, object_label
