@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from klockaretorpet.personal_data import REPLACEMENT
 from plans.models import Activity
@@ -65,7 +66,9 @@ def test_recent_changes_show_who_what_and_which_fields(client, plan_admin, edito
     assert [(c.label, c.old, c.new) for c in first.changes] == [
         ("Rubrik", "Gammal rubrik", "Ny rubrik")
     ]
-    _when, who, what, event, fields = shown_rows(response)[0]
+    when, who, what, event, fields = shown_rows(response)[0]
+    # Written out as on every other page ("4 december 2026 14:05"), not abbreviated.
+    assert when == date_format(timezone.localtime(first.record.history_date), "j F Y H:i")
     assert who == shown_name(editor)
     assert what == f"Aktivitet {activity.reference_code} Ny rubrik"
     assert event == "Ändrad"
