@@ -116,5 +116,5 @@ def count_queries(client, url) -> int:
 def pytest_collection_modifyitems(items):
     """Browser tests last. Their live server lives for the whole session and, on SQLite, shares
     the in-memory database connection with its thread, which would disturb tests that start
-    threads and connections of their own (tests/test_concurrency.py)."""
+    threads and connections of their own (tests/klockaretorpet/test_concurrency.py)."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
