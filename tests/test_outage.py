@@ -10,11 +10,7 @@ import os
 import selectors
 import shutil
 import socket
-import subprocess
-import sys
 import threading
-import time
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -27,6 +23,7 @@ from django.urls import reverse
 
 from klockaretorpet.views import RETRY_AFTER_SECONDS, server_error
 from tests.factories import PlanFactory
+from tests.gunicorn_server import free_port, gunicorn_serving
 from tests.klockaretorpet.test_error_pages import in_swedish
 from tests.klockaretorpet.test_permissions import CASES, PLAN_ADMIN, published_declaration_url
 from tests.klockaretorpet.test_permissions import (
@@ -199,12 +196,6 @@ def test_the_unavailable_page_renders_without_the_database(monkeypatch, rf):
 # --- end to end: gunicorn, PostgreSQL behind a proxy the test can cut ----------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class TcpProxy:
     """Relays connections from a local port to the database server. `stop()` closes the listener
     and every relayed connection, as a database host that went away; `start()` listens on the same
@@ -339,36 +330,8 @@ def gunicorn(proxy, tmp_path):
         "GUNICORN_WORKERS": "1",
     }
     log = tmp_path / "gunicorn.log"
-    gunicorn_command = str(Path(sys.executable).with_name("gunicorn"))
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [gunicorn_command, "-c", "gunicorn.conf.py", "klockaretorpet.wsgi"],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_until_serving(process, port, log)
+    with gunicorn_serving(env, port, log):
         yield port, log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def wait_until_serving(process, port: int, log: Path) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        time.sleep(0.1)
-    pytest.fail(f"gunicorn did not start:\n{log.read_text()}")
 
 
 def test_gunicorn_answers_503_during_an_outage_and_recovers_without_a_restart(

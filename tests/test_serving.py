@@ -9,7 +9,6 @@ import runpy
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -20,7 +19,7 @@ from django.urls import include, path, reverse
 from gunicorn.config import Config
 
 from klockaretorpet.request_id import RequestIdFilter, current_request_id
-from tests.test_outage import free_port, wait_until_serving
+from tests.gunicorn_server import free_port, gunicorn_serving
 
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
 LOG_TIME = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d{4}"
@@ -249,25 +248,8 @@ def gunicorn_with_slow_views(tmp_path, monkeypatch):
         "GUNICORN_TIMEOUT": str(TEST_TIMEOUT),
     }
     log = tmp_path / "gunicorn.log"
-    gunicorn_command = str(Path(sys.executable).with_name("gunicorn"))
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [gunicorn_command, "-c", "gunicorn.conf.py", "klockaretorpet.wsgi"],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_until_serving(process, port, log)
+    with gunicorn_serving(env, port, log):
         yield port, log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def http_get(port: int, path: str, timeout: float = 30) -> tuple[int, str]:
