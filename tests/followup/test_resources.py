@@ -110,6 +110,20 @@ def report(follow_up, code, user, **fields):
     )
 
 
+def import_round_file(path, *, user: str) -> None:
+    """`import_followup` with the 2025 round of the Klockaretorpet plan, as an admin types it."""
+    call_command(
+        "import_followup",
+        str(path),
+        "--declaration",
+        "klockaretorpet",
+        "--year",
+        "2025",
+        "--user",
+        user,
+    )
+
+
 def exported(follow_up, organisation=None):
     _name, content = export_round_workbook(follow_up, organisation)
     return openpyxl.load_workbook(io.BytesIO(content))
@@ -690,16 +704,7 @@ def test_a_refused_round_file_counts_no_rows_and_the_command_says_it_was_refused
 
     outcome = run_import(follow_up, workbook, admin)
     with pytest.raises(CommandError) as refused:
-        call_command(
-            "import_followup",
-            str(path),
-            "--declaration",
-            "klockaretorpet",
-            "--year",
-            "2025",
-            "--user",
-            "planadmin",
-        )
+        import_round_file(path, user="planadmin")
 
     assert outcome.refused
     assert not any(outcome.counts.values())
@@ -732,16 +737,7 @@ def test_import_command_refuses_a_user_who_may_not_report_before_reading_the_fil
     path.write_bytes(b"%PDF-1.7\n")
 
     with pytest.raises(CommandError) as refused:
-        call_command(
-            "import_followup",
-            str(path),
-            "--declaration",
-            "klockaretorpet",
-            "--year",
-            "2025",
-            "--user",
-            "lasare",
-        )
+        import_round_file(path, user="lasare")
 
     assert str(refused.value) == (
         "Användaren ”lasare” får inte importera rapporter: bara planadministratörer och "
