@@ -12,8 +12,8 @@ functions here, so a rule is changed in one place.
 - Redaktör: reads everything; changes activities, and their indicators, where the user's
   organisation (or one of its units) is the lead or a co-responsible organisation. An editor
   changes an activity's content, never its place in the plan or who answers for it: the fields
-  an app declares with `declare_plan_admin_fields` (for activities: plan, strategy, ansvar and
-  the links to the declaration) stay as they are, whatever is posted.
+  an app declares as `plan_admin_fields` (for activities: plan, strategy, ansvar and the links
+  to the declaration) stay as they are, whatever is posted.
 - Läsare: reads everything, changes nothing.
 - A logged-in user without a role sees nothing but a page saying so.
 - Follow-up: plan administrators open and close rounds; a round's activities are reported by
@@ -57,6 +57,8 @@ class ModelPolicy:
     - `editors_add_delete`: editors add and delete objects they may change (indicators).
     - `responsible_rows(queryset, organisation_ids)`: the rows of `queryset` those
       organisations answer for.
+    - `plan_admin_fields`: the fields that decide where an object sits and who answers for it;
+      a role that changes the object's content leaves them alone.
     """
 
     organisations: Callable[[Model], Iterable[int | None]] | None = None
@@ -65,6 +67,7 @@ class ModelPolicy:
     never_writable: bool = False
     editors_add_delete: bool = False
     responsible_rows: Callable[[QuerySet, frozenset[int]], QuerySet] | None = None
+    plan_admin_fields: frozenset[str] = frozenset()
 
 
 _POLICIES: dict[type[Model], ModelPolicy] = {}
@@ -76,6 +79,8 @@ _organisations_of_user: Callable[..., frozenset[int]] | None = None
 
 def declare_model(model: type[Model], **policy) -> None:
     """Called by an app when it is ready: how the policy treats `model` (see `ModelPolicy`)."""
+    if "plan_admin_fields" in policy:
+        policy["plan_admin_fields"] = frozenset(policy["plan_admin_fields"])
     _POLICIES[model] = ModelPolicy(**policy)
 
 
@@ -144,23 +149,11 @@ def can_change(user, obj: Model | type[Model]) -> bool:
     return False
 
 
-# Fields only plan administrators change, by model; apps declare them (`declare_plan_admin_fields`)
-# so that the policy needs no list of their models.
-_PLAN_ADMIN_FIELDS: dict[type[Model], frozenset[str]] = {}
-
-
-def declare_plan_admin_fields(model: type[Model], fields) -> None:
-    """Called by an app when it is ready: these fields of `model` decide where an object sits
-    and who answers for it, so a role that changes the object's content leaves them alone."""
-    _PLAN_ADMIN_FIELDS[model] = frozenset(fields)
-
-
 def locked_fields(user, obj: Model | type[Model]) -> frozenset[str]:
     """The fields of `obj` the user may not change even where they may change `obj`."""
     if role_of(user) == Role.PLAN_ADMIN:
         return frozenset()
-    model = obj if isinstance(obj, type) else type(obj)
-    return _PLAN_ADMIN_FIELDS.get(model, frozenset())
+    return _policy(obj).plan_admin_fields
 
 
 def can_change_fields(user, obj: Model, fields) -> bool:

@@ -31,11 +31,11 @@ def indicator_activity(indicator: Indicator) -> Activity | None:
 
 
 def declare() -> None:
-    permissions.declare_plan_admin_fields(Activity, ACTIVITY_PLAN_ADMIN_FIELDS)
     permissions.declare_model(
         Activity,
         organisations=activity_organisations,
         responsible_rows=lambda activities, ids: activities.responsible_for(ids),
+        plan_admin_fields=ACTIVITY_PLAN_ADMIN_FIELDS,
     )
     permissions.declare_model(Indicator, answered_by=indicator_activity, editors_add_delete=True)
 
