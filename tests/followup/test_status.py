@@ -145,7 +145,10 @@ def test_the_start_page_shows_every_plans_status_and_links_the_late_per_organisa
     assert "1 av 5 rapporterade, sista dag 31 januari" in html
     assert f'href="{declaration_url}?late=1"' in html
     # Hyresbostäder's late activities in one click from the start page.
-    late_of_hbn = f"{declaration_url}?late=1&amp;lead_organisation={world['hbn'].pk}&amp;role=lead"
+    late_of_hbn = (
+        f"{declaration_url}?late=1&amp;lead_organisation={world['hbn'].pk}"
+        "&amp;organisation_role=lead"
+    )
     assert f'href="{late_of_hbn}"' in html
     assert reverse("followup:round-report", args=[world["this_year"].pk]) in html
     # Readers answer for nothing: no tasks.
