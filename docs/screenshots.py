@@ -9,6 +9,7 @@ would to the people who do the reporting.
 """
 
 import argparse
+import re
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -59,9 +60,7 @@ def main() -> None:
         page.screenshot(path=out / "activity-page.png", full_page=args.full_page)
         # The open round, as the editor's start page links it.
         page.goto(args.base + "/")
-        page.get_by_role("link", name="Uppföljning", exact=False).filter(
-            has_text="rapporterade"
-        ).first.click()
+        page.get_by_role("link", name=re.compile("rapporterade, sista dag")).first.click()
         page.screenshot(path=out / "round-page.png", full_page=args.full_page)
         browser.close()
 
