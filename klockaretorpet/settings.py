@@ -94,6 +94,11 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "klockaretorpet.context_processors.roles",
             ],
+            # The project package is no app: its template libraries are named here.
+            "libraries": {
+                "hyphenation": "klockaretorpet.templatetags.hyphenation",
+                "labels": "klockaretorpet.templatetags.labels",
+            },
         },
     },
 ]
