@@ -64,10 +64,10 @@ def round_detail(request, pk):
     organisations = progress.lead_organisations()
     own_organisation = Organisation.objects.filter(memberships__user=request.user).first()
     # Any parameter, even an empty choice, is the user's own: defaults only for a bare URL.
-    filter_form = RoundFilterForm(
-        request.GET or _editor_defaults(request.user, own_organisation, organisations),
-        organisations=organisations,
+    defaults = (
+        None if request.GET else _editor_defaults(request.user, own_organisation, organisations)
     )
+    filter_form = RoundFilterForm(request.GET or defaults, organisations=organisations)
     chosen, state = None, ""
     if filter_form.is_valid():
         chosen, state = filter_form.cleaned_data["organisation"], filter_form.cleaned_data["state"]
@@ -81,6 +81,7 @@ def round_detail(request, pk):
             "activities": progress.filtered(chosen, reported=reported),
             "filter_form": filter_form,
             "filtered": chosen is not None or reported is not None,
+            "by_default": defaults is not None,
             "show_all_query": SHOW_ALL_QUERY,
             "total": progress.total,
             "organisation_progress": progress.per_organisation,

@@ -258,6 +258,8 @@ def test_an_editor_sees_their_organisations_unreported_activities_first(world):
     html = response.content.decode()
     assert f'href="{round_url(world)}?organisation=&amp;state="' in html
     assert "Show all activities" in html
+    kommun = world["kommun"].display_name
+    assert f"Showing the activities of {kommun} that are not reported yet." in html
 
 
 @pytest.mark.parametrize("who", ["admin", "reader"])
