@@ -142,6 +142,20 @@ def test_the_error_summary_takes_focus_without_a_script(world):
     assert "<script>" not in html
 
 
+def test_a_refused_stale_report_is_listed_in_the_error_summary(world):
+    _kerstin, kerstin = world["editor"]
+    _pia, pia = world["admin"]
+    url = form_url(world, world["first"])
+    pia.post(url, report_data(done="Pias text"))
+
+    html = kerstin.post(url, report_data(done="Kerstins text")).content.decode()
+
+    start = html.index('class="error-summary"')
+    summary = html[start : html.index("</ul>", start)]
+    assert re.search(r"<li>[^<]*Pia[^<]*</li>", summary)
+    assert ActivityReview.objects.get().done == "Pias text"
+
+
 def test_deviations_are_asked_for_in_words_that_name_the_assessment(world):
     _user, client = world["editor"]
 
