@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from klockaretorpet.concurrency import VersionedModelForm
@@ -159,9 +160,11 @@ class OrganisationFilterForm(forms.Form):
         self.fields["organisation"].queryset = organisations
 
 
-class ReportState:
-    NOT_REPORTED = "not_reported"
-    REPORTED = "reported"
+class ReportState(models.TextChoices):
+    """Whether an activity's report in a round is in: the round page filters by it."""
+
+    NOT_REPORTED = "not_reported", _("Not reported")
+    REPORTED = "reported", _("Reported")
 
 
 class RoundFilterForm(OrganisationFilterForm):
@@ -170,11 +173,7 @@ class RoundFilterForm(OrganisationFilterForm):
     state = forms.ChoiceField(
         label=_("Report"),
         required=False,
-        choices=[
-            ("", _("All")),
-            (ReportState.NOT_REPORTED, _("Not reported")),
-            (ReportState.REPORTED, _("Reported")),
-        ],
+        choices=[("", _("All")), *ReportState.choices],
     )
 
 
