@@ -1,7 +1,9 @@
 """Server time and query count of the portal's pages against the naive baseline.
 
 Each page is rendered in-process through Django's test client: the first request (cold cache)
-once, then several more whose median and range are reported. Used by `python -m benchmarks`.
+once, then several more whose median and range are reported; and the first request after one
+activity is edited through the ORM, as the portal saves it (so the signals that start new
+generations fire). Used by `python -m benchmarks`.
 """
 
 import datetime
@@ -130,3 +132,27 @@ def measure(client: Client, url: str, runs: int = RUNS) -> PageFigures:
             timings.append((time.perf_counter() - start) * 1000)
         assert response.status_code == 200, (url, response.status_code)
     return PageFigures(first, statistics.median(timings), min(timings), max(timings), len(queries))
+
+
+EDITS = 5
+
+
+def measure_after_edit(client: Client, url: str, activity, runs: int = EDITS) -> PageFigures:
+    """The first request after each of `runs` edits of one activity's title, each saved alone
+    (committed at once), as an editor's save in the portal is."""
+    from plans.models import Activity
+
+    client.get(url)  # warm, as a page is between two edits
+    timings = []
+    for run in range(runs):
+        edited = Activity.objects.get(pk=activity.pk)
+        edited.title = f"{edited.title.split(' (')[0]} (ändrad {run + 1})"
+        edited.save()
+        with CaptureQueriesContext(connection) as queries:
+            start = time.perf_counter()
+            response = client.get(url)
+            timings.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    return PageFigures(
+        timings[0], statistics.median(timings), min(timings), max(timings), len(queries)
+    )

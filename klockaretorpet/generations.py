@@ -4,13 +4,16 @@ rendered from that data can be cached under the token and is never served stale.
 A `Generation` watches the models of some apps (by label: this module knows no app) through
 model signals, because writes come from everywhere (admin, portal, Excel import, management
 commands, shell). `queryset.update()` and `bulk_create` send no signal, so code that uses them
-calls `bump()` itself. The plan pages' sections use the plan data's generation
-(`plans.tree_cache`); the follow-up reports add the follow-up data's.
+calls `bump()` itself. The plan pages' sections use a generation per strategy plus one for
+writes that touch them all (`plans.tree_cache`); the follow-up reports and the overview use the
+plan data's and the follow-up data's.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -21,11 +24,24 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 GENERATIONS: list[Generation] = []
 
 
+@dataclass(frozen=True)
+class Replace:
+    """The on-commit callback that starts a new generation; equal for equal keys, so that a
+    transaction can tell whether it has already scheduled one."""
+
+    key: str
+
+    def __call__(self) -> None:
+        cache.set(self.key, uuid.uuid4().hex, None)
+
+
 class Generation:
-    def __init__(self, key: str, app_labels: frozenset[str]):
+    def __init__(self, key: str, app_labels: frozenset[str] = frozenset(), *, register=True):
         self.key = key
         self.app_labels = app_labels
-        GENERATIONS.append(self)
+        self._replace = Replace(key)
+        if register:
+            GENERATIONS.append(self)
 
     def bump(self) -> None:
         """Start a new generation once the current transaction commits.
@@ -35,8 +51,10 @@ class Generation:
         """
         transaction.on_commit(self._replace)
 
-    def _replace(self) -> None:
-        cache.set(self.key, uuid.uuid4().hex, None)
+    def bump_once(self) -> None:
+        """`bump()`, unless this transaction has already bumped (an import saves thousands)."""
+        if not self.pending():
+            self.bump()
 
     def pending(self) -> bool:
         """Whether this transaction has written watched data and will start a new generation.
@@ -49,21 +67,30 @@ class Generation:
         return any(callback == replace for _sids, callback, _robust in connection.run_on_commit)
 
     def current(self) -> str:
-        generation = cache.get(self.key)
-        if generation is None:
-            # An emptied or evicted cache starts a generation of its own.
-            generation = uuid.uuid4().hex
-            cache.add(self.key, generation, None)
-            generation = cache.get(self.key, generation)
-        return generation
+        return current_tokens([self.key])[self.key]
 
     def _on_write(self, sender, **kwargs) -> None:
-        if sender._meta.app_label in self.app_labels and not self.pending():
-            self.bump()
+        if sender._meta.app_label in self.app_labels:
+            self.bump_once()
 
     def connect(self) -> None:
         for signal in (post_save, post_delete, m2m_changed):
             signal.connect(self._on_write, dispatch_uid=f"{self.key}:{signal}", weak=False)
+
+
+def current_tokens(keys: Iterable[str]) -> dict[str, str]:
+    """The current token of each generation key, in one cache read when all are set."""
+    keys = list(dict.fromkeys(keys))
+    tokens = cache.get_many(keys)
+    for key in keys:
+        if key not in tokens:
+            # An emptied or evicted cache starts a generation of its own. `add`, not `set`: a
+            # request that read the rows before a write committed must not replace the write's
+            # new generation with its own.
+            token = uuid.uuid4().hex
+            cache.add(key, token, None)
+            tokens[key] = cache.get(key, token)
+    return tokens
 
 
 def bump_all() -> None:

@@ -227,18 +227,82 @@ def test_the_dashboard_counts_activities_by_status_per_goal_and_in_total(world, 
     assert row_of(statuses, "All activities")["Total"] == "5"
 
 
-def test_the_dashboard_shows_the_latest_rounds_assessments(world, reader_client):
+def test_the_dashboard_counts_the_latest_closed_rounds_assessments(world, reader_client):
     response = reader_client.get(url("followup:dashboard", world))
     text = response.content.decode()
     assessments = tables(response)["Activities by assessment, per goal and in total"]
+    this_year = world["this_round"].year
 
-    # The open round of this year, not last year's closed one with its serious deviation.
+    # Last year's closed round, not this year's open one whose reports are still coming in.
+    assert row_of(assessments, "On track")["Total"] == "1"
+    assert row_of(assessments, "Deviation")["Total"] == "0"
+    assert row_of(assessments, "Serious deviation")["Total"] == "1"
+    assert row_of(assessments, "Not reported")["Total"] == "3"
+    assert f"latest closed follow-up, {this_year - 1}: 2 of 5 activities" in text
+    assert "Preliminary figures" not in text
+    assert f'href="?round=open">Show preliminary figures from the open follow-up {this_year}' in (
+        text
+    )
+
+
+def test_the_open_rounds_figures_are_shown_on_request_labelled_preliminary(world, reader_client):
+    response = reader_client.get(url("followup:dashboard", world), {"round": "open"})
+    text = response.content.decode()
+    assessments = tables(response)["Activities by assessment (preliminary), per goal and in total"]
+    this_year = world["this_round"].year
+
     assert row_of(assessments, "On track")["Total"] == "1"
     assert row_of(assessments, "Deviation")["Total"] == "1"
     assert row_of(assessments, "Serious deviation")["Total"] == "0"
-    assert row_of(assessments, "Not reported")["Total"] == "3"
-    assert f"latest follow-up, {world['this_round'].year} (open): 2 of 5 activities" in text
+    assert f"Preliminary figures from the open follow-up {this_year}</strong>" in text
+    assert "2 of 5 activities reported so far" in text
+    assert "Open follow-up (preliminary)" in text
     assert world["this_round"].get_absolute_url() in text
+    assert f'href="?">Show the final figures from the closed follow-up {this_year - 1}' in text
+
+
+def test_the_round_choice_keeps_the_filters_and_the_filters_keep_the_round(world, reader_client):
+    planned = reader_client.get(url("followup:dashboard", world), {"status": "planned"})
+    text = planned.content.decode()
+    assert 'href="?status=planned&amp;round=open">Show preliminary figures' in text
+
+    preliminary = reader_client.get(
+        url("followup:dashboard", world), {"status": "planned", "round": "open"}
+    )
+    text = preliminary.content.decode()
+    assert preliminary.context["activity_count"] == 3
+    assert "Preliminary figures from the open follow-up" in text
+    assert '<input type="hidden" name="round" value="open">' in text
+    assert 'href="?status=planned">Show the final figures' in text
+
+
+def test_without_a_closed_round_the_dashboard_says_so_and_offers_the_open_one(reader_client):
+    plan = PlanFactory()
+    ActivityFactory(plan=plan)
+    follow_up = FollowUp.objects.create(
+        plan=plan, year=plan.start_year, deadline=datetime.date(plan.start_year + 1, 1, 31)
+    )
+    address = reverse("followup:dashboard", args=[plan.declaration.slug])
+
+    text = reader_client.get(address).content.decode()
+    preliminary = reader_client.get(address, {"round": "open"}).content.decode()
+
+    assert "No follow-up of this plan has been closed yet, so there are no final" in text
+    assert f"Show preliminary figures from the open follow-up {follow_up.year}" in text
+    assert f"Preliminary figures from the open follow-up {follow_up.year}" in preliminary
+    assert "No follow-up of this plan has been closed yet" in preliminary
+
+
+def test_asking_for_preliminary_figures_without_an_open_round_shows_the_closed_ones(
+    world, reader_client
+):
+    FollowUp.objects.filter(pk=world["this_round"].pk).update(state=FollowUpState.CLOSED)
+
+    text = reader_client.get(url("followup:dashboard", world), {"round": "open"}).content.decode()
+
+    year = world["this_round"].year
+    assert f"latest closed follow-up, {year}: 2 of 5 activities" in text
+    assert "No follow-up of this plan is open, so there are no preliminary figures." in text
 
 
 def test_the_dashboard_counts_by_type_and_lead_organisation(world, reader_client):

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from klockaretorpet.generations import Generation
 from klockaretorpet.personal_data import erase_name
 from plans import tree_cache
 from plans.models import Activity, Indicator
@@ -150,3 +151,136 @@ def test_a_transaction_of_many_writes_starts_one_generation(page, monkeypatch):
                 activity.save()
 
     assert started == ["new"]
+
+
+@pytest.fixture
+def rendered(monkeypatch):
+    """The strategies whose section each request renders rather than reads from the cache."""
+    strategies = []
+    render = tree_cache.render_to_string
+
+    def recording(template, context):
+        strategies.append(context["strategy"].pk)
+        return render(template, context)
+
+    monkeypatch.setattr(tree_cache, "render_to_string", recording)
+    return strategies
+
+
+def test_editing_one_activity_renders_only_its_own_section_again(page, rendered):
+    client, url, activities = page
+    activity = Activity.objects.get(pk=activities[0].pk)
+    activity.title = "Bara den här sektionen ritas om"
+    activity.save()
+
+    html = client.get(url).content.decode()
+
+    assert rendered == [activity.strategy_id]
+    assert "Bara den här sektionen ritas om" in html
+    assert {a.title for a in activities[1:]} <= shown_activity_titles(client.get(url))
+
+
+@pytest.mark.parametrize("edit", ["indicator", "co_organisation", "reverse_co_organisation"])
+def test_an_activitys_indicators_and_organisations_touch_only_its_section(page, rendered, edit):
+    client, url, activities = page
+    activity = Activity.objects.get(pk=activities[1].pk)
+    if edit == "indicator":
+        indicator = activity.indicators.get()
+        indicator.name = "Nytt namn"
+        indicator.save()
+    elif edit == "co_organisation":
+        activity.co_organisations.add(OrganisationFactory(name="Ny partner", short_name=""))
+    else:
+        OrganisationFactory(name="Ny partner", short_name="").co_led_activities.add(activity)
+
+    html = client.get(url).content.decode()
+
+    assert rendered == [activity.strategy_id]
+    if edit != "indicator":
+        assert "Ny partner" in html
+
+
+def test_moving_an_activity_renders_the_section_it_left_and_the_one_it_joined(page, rendered):
+    client, url, activities = page
+    activity = Activity.objects.get(pk=activities[0].pk)
+    left, joined = activity.strategy_id, activities[1].strategy_id
+    activity.strategy_id = joined
+    activity.title = "Flyttad aktivitet"
+    activity.save()
+
+    html = client.get(url).content.decode()
+
+    assert sorted(rendered) == sorted([left, joined])
+    assert html.count("Flyttad aktivitet") == 1
+
+
+def test_renaming_an_organisation_renders_every_section(page, rendered):
+    client, url, activities = page
+    organisation = Activity.objects.get(pk=activities[0].pk).lead_organisation
+    organisation.name = "Omdöpt förvaltning"
+    organisation.short_name = ""
+    organisation.save()
+
+    html = client.get(url).content.decode()
+
+    assert len(rendered) == len({a.strategy_id for a in activities})
+    assert "Omdöpt förvaltning" in html
+
+
+def test_a_bulk_write_renders_every_section(page, rendered):
+    client, url, activities = page
+    Activity.objects.update(responsible_unit="Massuppdaterad enhet")
+    tree_cache.new_generation()
+
+    html = client.get(url).content.decode()
+
+    assert len(rendered) == len({a.strategy_id for a in activities})
+    assert "Massuppdaterad enhet" in html
+
+
+def test_a_rolled_back_edit_renders_nothing_again(page, rendered):
+    client, url, activities = page
+    with transaction.atomic():
+        activity = Activity.objects.get(pk=activities[0].pk)
+        activity.title = "Återställd rubrik"
+        activity.save()
+        transaction.set_rollback(True)
+
+    html = client.get(url).content.decode()
+
+    assert rendered == []
+    assert "Återställd rubrik" not in html
+
+
+def test_a_transaction_that_wrote_renders_what_it_wrote_and_caches_nothing(page, rendered):
+    client, url, activities = page
+    with transaction.atomic():
+        activity = Activity.objects.get(pk=activities[0].pk)
+        activity.title = "Ännu inte sparad för andra"
+        activity.save()
+        assert "Ännu inte sparad för andra" in client.get(url).content.decode()
+        rendered.clear()
+
+    html = client.get(url).content.decode()
+
+    assert rendered == [activity.strategy_id]
+    assert "Ännu inte sparad för andra" in html
+
+
+def test_a_generation_another_app_adds_renders_every_section_when_it_changes(
+    page, rendered, monkeypatch
+):
+    client, url, activities = page
+    monkeypatch.setattr(tree_cache, "_section_dependencies", [])
+    closed_rounds = Generation("tests:closed-rounds", register=False)
+    tree_cache.add_section_dependency(closed_rounds)
+    client.get(url)
+    rendered.clear()
+    client.get(url)
+    assert rendered == []
+
+    with transaction.atomic():
+        closed_rounds.bump()
+
+    client.get(url)
+    assert len(rendered) == len({a.strategy_id for a in activities})
