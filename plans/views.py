@@ -57,19 +57,30 @@ class SectionCounts:
     incomplete: int
 
 
-def _open_sections(request, filter_form, shown_count: int) -> tuple[bool, bool]:
-    """Whether the målbild sections and the strategy sections start open.
+def _open_sections(request, filter_form, goals, *, has_plan: bool, shown_count: int) -> None:
+    """Decide which målbild and strategy sections start open (`starts_open`).
 
     A filtered view is what the reader asked for, and a plan of up to `OPEN_EVERYTHING_UP_TO`
-    activities is a few screens long: everything open. A bigger plan opens with its strategies
-    closed, so the page is an outline with counts (303 activities open were 29,000 px, 76,000 px
-    on a phone) and the reader opens the strategies they need. `?open=all` and `?open=none` are
-    "Expand all" and "Collapse all" without a script.
+    activities is a few screens long: every section with activities to show starts open. A bigger
+    plan opens with its strategies closed, so the page is an outline with counts (303 activities
+    open were 29,000 px, 76,000 px on a phone) and the reader opens the strategies they need.
+    A section without rows to show starts closed: its summary line says "0 activities" (without
+    a plan there are no rows, and the sections hold only the declaration's text: all open).
+    `?open=all` and `?open=none` are "Expand all" and "Collapse all" without a script.
     """
     wanted = request.GET.get("open")
-    if wanted in ("all", "none"):
-        return wanted == "all", wanted == "all"
-    return True, filter_form.is_filtering or shown_count <= OPEN_EVERYTHING_UP_TO
+    if not has_plan:
+        wanted = wanted or "all"
+    everything = filter_form.is_filtering or shown_count <= OPEN_EVERYTHING_UP_TO
+    for goal in goals:
+        strategies = goal.strategies.all()
+        for strategy in strategies:
+            strategy.starts_open = wanted == "all" or (
+                wanted != "none" and everything and bool(strategy.counts.shown)
+            )
+        goal.starts_open = wanted == "all" or (
+            wanted != "none" and (bool(goal.counts.shown) or not strategies)
+        )
 
 
 def _late_per_strategy(plan, filter_form) -> Counter:
@@ -125,7 +136,7 @@ def _plan_page_context(request, declaration, goals) -> dict:
     )
     _count_sections(goals, _late_per_strategy(plan, filter_form) if plan else Counter())
     shown_count = sum(section.shown for section in sections)
-    open_goals, open_strategies = _open_sections(request, filter_form, shown_count)
+    _open_sections(request, filter_form, goals, has_plan=plan is not None, shown_count=shown_count)
     return {
         "declaration": declaration,
         "plan": plan,
@@ -136,8 +147,6 @@ def _plan_page_context(request, declaration, goals) -> dict:
         "shown_count": shown_count,
         "late_count": sum(goal.counts.late for goal in goals),
         "incomplete_count": sum(section.incomplete for section in sections),
-        "open_goals": open_goals,
-        "open_strategies": open_strategies,
     }
 
 

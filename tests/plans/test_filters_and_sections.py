@@ -315,3 +315,30 @@ def test_filtered_page_queries_do_not_grow_with_activities(
     with django_assert_max_num_queries(with_ten):
         response = client.get(url)
     assert response.context["shown_count"] == 200
+
+
+def test_a_filtered_page_opens_only_the_sections_with_matches(client, reader, strategy):
+    plan, strategy = strategy
+    quiet = StrategyFactory(goal=GoalFactory(declaration=plan.declaration))
+    ActivityFactory(plan=plan, strategy=strategy, title="Försenad", **BEHIND)
+    ActivityFactory(plan=plan, strategy=quiet, title="I tid", **ON_SCHEDULE)
+    client.force_login(reader)
+
+    html = client.get(plan.declaration.get_absolute_url(), {"late": "1"}).content.decode()
+
+    goal, quiet_goal = strategy.goal, quiet.goal
+    assert details_of(html, f"malbild-{goal.position}").endswith(" open>")
+    assert details_of(html, f"strategi-{goal.position}-{strategy.position}").endswith(" open>")
+    assert details_of(html, f"malbild-{quiet_goal.position}") == '<details class="section-details">'
+    quiet_id = f"strategi-{quiet_goal.position}-{quiet.position}"
+    assert details_of(html, quiet_id) == '<details class="section-details">'
+
+
+def test_a_declaration_without_a_plan_shows_its_goals_open(client, reader):
+    strategy = StrategyFactory()
+    client.force_login(reader)
+
+    html = client.get(strategy.goal.declaration.get_absolute_url()).content.decode()
+
+    assert details_of(html, f"malbild-{strategy.goal.position}").endswith(" open>")
+    assert strategy.title in html
