@@ -7,9 +7,10 @@ class FollowupConfig(AppConfig):
     verbose_name = _("Follow-up")
 
     def ready(self):
+        from plans.activity_page import add_activity_section, set_indicator_readings
         from plans.overviews import OverviewPage, add_overview_page
 
-        from . import declarations
+        from . import activity_story, declarations
         from .filters import register
         from .reports import FOLLOW_UP_DATA
 
@@ -18,5 +19,8 @@ class FollowupConfig(AppConfig):
         FOLLOW_UP_DATA.connect()
         # The dashboard is the first of the plan's overviews.
         add_overview_page(OverviewPage("dashboard", _("Overview"), "followup:dashboard", 10))
+        # The activity page tells the activity's follow-ups and its indicators' latest values.
+        add_activity_section(activity_story.FOLLOW_UPS_SECTION)
+        set_indicator_readings(activity_story.latest_readings)
         # What the permission policy, the audit page and the retention routine know of it.
         declarations.declare()

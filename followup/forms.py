@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from klockaretorpet.concurrency import VersionedModelForm
@@ -8,7 +9,50 @@ from klockaretorpet.numbers import decimal_text
 from klockaretorpet.uploads import SpreadsheetUploadValidator
 from plans.models import Indicator
 
-from .models import ActivityReview, PlanVersion
+from .models import ActivityReview, Assessment, PlanVersion
+
+
+class HintedRadioSelect(forms.RadioSelect):
+    """Radio buttons each with a hint below its label, tied to the button by aria-describedby
+    (rendered by includes/form_field.html)."""
+
+    def __init__(self, *args, hints: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.hints = hints
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        hint = self.hints.get(str(value))
+        if hint and option["attrs"].get("id"):
+            option["hint"] = hint
+            option["hint_id"] = f"{option['attrs']['id']}_hint"
+            option["attrs"]["aria-describedby"] = option["hint_id"]
+        return option
+
+
+ASSESSMENT_HINTS = {
+    Assessment.ON_TRACK: _(
+        "The activity goes as planned: it keeps to its schedule and moves towards its target."
+    ),
+    Assessment.DEVIATION: _(
+        "Something differs from the plan, but the activity can still reach its target with "
+        "changes the responsible organisation makes itself."
+    ),
+    Assessment.SERIOUS_DEVIATION: _(
+        "The activity will not reach its target or schedule without a decision by the steering "
+        "group: it has stopped, lacks resources or must be changed."
+    ),
+}
+
+# The deviations field must be filled in at these levels; each names its level in the message.
+DEVIATION_REQUIRED_MESSAGES = {
+    Assessment.DEVIATION: _(
+        "Describe the deviation and its cause when the assessment is Deviation"
+    ),
+    Assessment.SERIOUS_DEVIATION: _(
+        "Describe the deviation and its cause when the assessment is Serious deviation"
+    ),
+}
 
 
 class ReviewForm(VersionedModelForm):
@@ -25,10 +69,16 @@ class ReviewForm(VersionedModelForm):
         model = ActivityReview
         fields = ["assessment", "done", "deviations", "next_step", "new_status", "version"]
         widgets = {
-            "assessment": forms.RadioSelect,
+            "assessment": HintedRadioSelect(hints=ASSESSMENT_HINTS),
             "done": forms.Textarea(attrs={"rows": 4}),
             "deviations": forms.Textarea(attrs={"rows": 3}),
             "next_step": forms.Textarea(attrs={"rows": 3}),
+        }
+        # Messages that say what to do in this very field (GOV.UK's error message pattern).
+        error_messages = {
+            "assessment": {"required": _("Choose how the activity went")},
+            "done": {"required": _("Describe what was done during the year")},
+            "new_status": {"required": _("Choose the activity's status after this year")},
         }
 
     def __init__(self, *args, indicators: list[Indicator], values: dict[int, Decimal], **kwargs):
@@ -52,6 +102,10 @@ class ReviewForm(VersionedModelForm):
                 max_digits=14,
                 decimal_places=2,
                 localize=True,
+                error_messages={
+                    "invalid": _("Enter the actual value of %(indicator)s as a number, like 12,5")
+                    % {"indicator": indicator.name}
+                },
                 initial=values.get(indicator.pk),
                 widget=forms.TextInput(attrs={"inputmode": "decimal"}),
             )
@@ -61,7 +115,21 @@ class ReviewForm(VersionedModelForm):
         if self.instance.pk is None and cleaned.get("version") != self.NOT_YET_REPORTED:
             # A form for an existing report, posted where none exists (it was deleted).
             raise forms.ValidationError(_("The report no longer exists. Reload the page."))
+        missing_deviations = DEVIATION_REQUIRED_MESSAGES.get(cleaned.get("assessment"))
+        if missing_deviations and not (cleaned.get("deviations") or "").strip():
+            self.add_error("deviations", missing_deviations)
         return cleaned
+
+    def _update_errors(self, errors):
+        # The model checks the same rules with general words: a field the form has already
+        # explained keeps only the form's own, more specific message.
+        if hasattr(errors, "error_dict"):
+            for field in list(errors.error_dict):
+                if field in self._errors:
+                    del errors.error_dict[field]
+            if not errors.error_dict:
+                return
+        super()._update_errors(errors)
 
     def save(self, commit=True):
         review = super().save(commit=False)
@@ -90,6 +158,23 @@ class OrganisationFilterForm(forms.Form):
     def __init__(self, *args, organisations, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = organisations
+
+
+class ReportState(models.TextChoices):
+    """Whether an activity's report in a round is in: the round page filters by it."""
+
+    NOT_REPORTED = "not_reported", _("Not reported")
+    REPORTED = "reported", _("Reported")
+
+
+class RoundFilterForm(OrganisationFilterForm):
+    """The round page's filters: by lead organisation and by whether the report is in."""
+
+    state = forms.ChoiceField(
+        label=_("Report"),
+        required=False,
+        choices=[("", _("All")), *ReportState.choices],
+    )
 
 
 class CloseRoundForm(forms.Form):

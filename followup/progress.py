@@ -88,3 +88,30 @@ class RoundProgress:
             return self.activities
         units = Organisation.objects.ids_with_units(organisation.pk)
         return [activity for activity in self.activities if activity.lead_organisation_id in units]
+
+    def filtered(
+        self, organisation: Organisation | None, *, reported: bool | None
+    ) -> list[Activity]:
+        """The activities `organisation` leads (all for None) that are reported, or not, or
+        either for None."""
+        return [
+            activity
+            for activity in self.led_by(organisation)
+            if reported is None or (activity.review is not None) == reported
+        ]
+
+    def next_to_report(self, after: Activity) -> Activity | None:
+        """The first activity after `after`, in the page's order, that the user may report and
+        nobody has yet."""
+        position = next(
+            (index for index, activity in enumerate(self.activities) if activity.pk == after.pk),
+            len(self.activities),
+        )
+        return next(
+            (
+                activity
+                for activity in self.activities[position + 1 :]
+                if activity.can_report and activity.review is None
+            ),
+            None,
+        )

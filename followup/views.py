@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -23,8 +24,10 @@ from strategies.models import Organisation
 from .forms import (
     CloseRoundForm,
     OrganisationFilterForm,
+    ReportState,
     ReviewForm,
     RevisionForm,
+    RoundFilterForm,
     RoundImportForm,
 )
 from .models import ActivityReview, FollowUp, PlanVersion
@@ -34,6 +37,7 @@ from .resources import export_round_workbook, import_round, read_round_sheet
 from .rounds import (
     UnreportedActivities,
     close_round,
+    previous_report,
     save_review,
     unreported_activities,
     write_revision,
@@ -48,32 +52,57 @@ def _round(pk: int) -> FollowUp:
     return get_object_or_404(FollowUp.objects.for_page(), pk=pk)
 
 
+# The round page's list of everything, without the defaults an editor gets.
+SHOW_ALL_QUERY = "?organisation=&state="
+
+
 @permissions.allowed_when(permissions.can_view)
 @require_safe
 def round_detail(request, pk):
     follow_up = _round(pk)
     progress = RoundProgress(follow_up, user=request.user)
-    filter_form = OrganisationFilterForm(
-        request.GET or None, organisations=progress.lead_organisations()
+    organisations = progress.lead_organisations()
+    own_organisation = Organisation.objects.filter(memberships__user=request.user).first()
+    # Any parameter, even an empty choice, is the user's own: defaults only for a bare URL.
+    defaults = (
+        None if request.GET else _editor_defaults(request.user, own_organisation, organisations)
     )
-    chosen = filter_form.cleaned_data["organisation"] if filter_form.is_valid() else None
+    filter_form = RoundFilterForm(request.GET or defaults, organisations=organisations)
+    chosen, state = None, ""
+    if filter_form.is_valid():
+        chosen, state = filter_form.cleaned_data["organisation"], filter_form.cleaned_data["state"]
+    reported = {ReportState.REPORTED: True, ReportState.NOT_REPORTED: False}.get(state)
     return render(
         request,
         "followup/round_detail.html",
         {
             "follow_up": follow_up,
             "declaration": follow_up.plan.declaration,
-            "activities": progress.led_by(chosen),
+            "activities": progress.filtered(chosen, reported=reported),
             "filter_form": filter_form,
+            "filtered": chosen is not None or reported is not None,
+            "by_default": defaults is not None,
+            "show_all_query": SHOW_ALL_QUERY,
             "total": progress.total,
             "organisation_progress": progress.per_organisation,
             "goal_progress": progress.per_goal,
             "version": getattr(follow_up, "version", None) if not follow_up.is_open else None,
             "can_close": permissions.can_close_round(request.user, follow_up),
             "can_import": permissions.can_import_round(request.user, follow_up),
-            "own_organisation": Organisation.objects.filter(memberships__user=request.user).first(),
+            "own_organisation": own_organisation,
         },
     )
+
+
+def _editor_defaults(user, own_organisation, organisations) -> dict[str, str] | None:
+    """An editor comes to report: their organisation's activities that are not reported yet.
+    Plan administrators and readers see every activity."""
+    if permissions.role_of(user) != permissions.Role.EDITOR or own_organisation is None:
+        return None
+    defaults = {"state": ReportState.NOT_REPORTED, "organisation": ""}
+    if organisations.filter(pk=own_organisation.pk).exists():
+        defaults["organisation"] = str(own_organisation.pk)
+    return defaults
 
 
 @permissions.allowed_when(permissions.can_view)
@@ -97,7 +126,7 @@ def review_edit(request, pk, activity_pk):
             values=values,
         )
         if request.method == "POST" and form.is_valid() and _saved(request, form, activity):
-            return redirect("followup:round-detail", pk=follow_up.pk)
+            return redirect(_after_saving(request, follow_up, activity))
     return render(
         request,
         "followup/review_form.html",
@@ -108,6 +137,7 @@ def review_edit(request, pk, activity_pk):
             "review": review,
             "form": form,
             "indicator_rows": [(indicator, values.get(indicator.pk)) for indicator in indicators],
+            "previous": previous_report(follow_up, activity) if form else None,
         },
     )
 
@@ -119,11 +149,29 @@ def _saved(request, form: ReviewForm, activity: Activity) -> bool:
     except StaleObjectError as stale:
         form.add_error(None, str(stale))
         return False
+    return True
+
+
+def _after_saving(request, follow_up: FollowUp, saved: Activity) -> str:
+    """Where a reporter goes on: the next activity they may report that nobody has, or back to
+    the saved one's row in the round's list."""
+    following = RoundProgress(follow_up, user=request.user).next_to_report(after=saved)
+    if following is None:
+        messages.success(
+            request,
+            _("The report for %(code)s was saved.") % {"code": saved.reference_code},
+        )
+        round_page = reverse("followup:round-detail", kwargs={"pk": follow_up.pk})
+        return f"{round_page}{SHOW_ALL_QUERY}#aktivitet-{saved.pk}"
     messages.success(
         request,
-        _("The report for %(code)s was saved.") % {"code": activity.reference_code},
+        _(
+            "The report for %(code)s was saved. This is %(next)s, the next of your activities "
+            "that is not reported."
+        )
+        % {"code": saved.reference_code, "next": following.reference_code},
     )
-    return True
+    return reverse("followup:review-edit", kwargs={"pk": follow_up.pk, "activity_pk": following.pk})
 
 
 @permissions.allowed_when(permissions.can_view)

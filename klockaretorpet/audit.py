@@ -100,15 +100,82 @@ class AuditRow:
             return None
 
 
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page of changes ended: the last row's place in the page's order (newest first by
+    history_date, then model label, then history_id, each descending). The next page starts
+    after it, so changes made meanwhile cannot shift rows from one page to the next, and rows
+    sharing one history_date (a bulk import gives thousands the same) are neither lost nor
+    repeated."""
+
+    history_date: datetime.datetime
+    model_label: str
+    history_id: int
+
+    SEPARATOR = "~"
+
+    def __str__(self) -> str:
+        when = self.history_date.astimezone(datetime.UTC).isoformat()
+        return self.SEPARATOR.join((when, self.model_label, str(self.history_id)))
+
+    @classmethod
+    def parse(cls, text: str) -> Cursor:
+        """The cursor `text` names; ValueError when it is not one this page wrote."""
+        parts = text.split(cls.SEPARATOR)
+        if len(parts) != 3:
+            raise ValueError("a cursor has three parts")
+        when, label, history_id = parts
+        history_date = datetime.datetime.fromisoformat(when)
+        if history_date.tzinfo is None:
+            raise ValueError("a cursor's time carries its offset")
+        try:
+            history_date = history_date.astimezone(datetime.UTC)
+        except OverflowError as error:
+            raise ValueError("a cursor's time lies within the calendar") from error
+        if label not in {model._meta.label_lower for model in AUDITED}:
+            raise ValueError("a cursor names an audited model")
+        if not history_id.isascii() or not history_id.isdigit() or len(history_id) > 18:
+            raise ValueError("a cursor's history id is a number a database column holds")
+        return cls(history_date, label, int(history_id))
+
+    @classmethod
+    def after(cls, row: AuditRow) -> Cursor:
+        return cls(row.record.history_date, row.model._meta.label_lower, row.record.history_id)
+
+    def older_of(self, model: type[models.Model]) -> models.Q:
+        """`model`'s history records that come after the cursor in the page's order."""
+        label = model._meta.label_lower
+        if label > self.model_label:
+            return models.Q(history_date__lt=self.history_date)
+        if label < self.model_label:
+            return models.Q(history_date__lte=self.history_date)
+        return models.Q(history_date__lt=self.history_date) | models.Q(
+            history_date=self.history_date, history_id__lt=self.history_id
+        )
+
+
+@dataclass
+class Page:
+    rows: list[AuditRow]
+    # Where the next, older page starts; None on the last page.
+    older: Cursor | None
+
+
+def _order_key(record: models.Model, model: type[models.Model]) -> tuple:
+    return (record.history_date, model._meta.label_lower, record.history_id)
+
+
 def recent_changes(
     *,
     user=None,
     organisation: models.Model | None = None,
     since: datetime.date | None = None,
     until: datetime.date | None = None,
+    after: Cursor | None = None,
     limit: int = PAGE_SIZE,
-) -> list[AuditRow]:
-    """The newest `limit` changes matching the filters, a fixed number of queries per model."""
+) -> Page:
+    """The newest `limit` changes matching the filters (older than `after` when given), a fixed
+    number of queries per model."""
     filters = models.Q()
     if user is not None:
         filters &= models.Q(history_user=user)
@@ -122,15 +189,18 @@ def recent_changes(
     if until is not None and until < datetime.date.max:
         filters &= models.Q(history_date__lt=_start_of(until + datetime.timedelta(days=1)))
 
+    # One more than a page tells whether an older page exists.
     newest: list[tuple[models.Model, type[models.Model]]] = []
     for model, audited in AUDITED.items():
+        model_filters = filters if after is None else filters & after.older_of(model)
         records = (
-            model.history.filter(filters)
+            model.history.filter(model_filters)
             .select_related("history_user", *audited.label_relations)
-            .order_by("-history_date")[:limit]
+            .order_by("-history_date", "-history_id")[: limit + 1]
         )
         newest += [(record, model) for record in records]
-    newest.sort(key=lambda pair: pair[0].history_date, reverse=True)
+    newest.sort(key=lambda pair: _order_key(*pair), reverse=True)
+    has_older = len(newest) > limit
     newest = newest[:limit]
 
     rows = []
@@ -143,7 +213,7 @@ def recent_changes(
             changes[(model, history_id)] = field_changes
     for record, model in newest:
         rows.append(AuditRow(record, model, changes.get((model, record.history_id), [])))
-    return rows
+    return Page(rows, Cursor.after(rows[-1]) if has_older else None)
 
 
 def _start_of(day: datetime.date) -> datetime.datetime:

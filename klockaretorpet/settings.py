@@ -94,6 +94,11 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "klockaretorpet.context_processors.roles",
             ],
+            # The project package is no app: its template libraries are named here.
+            "libraries": {
+                "hyphenation": "klockaretorpet.templatetags.hyphenation",
+                "labels": "klockaretorpet.templatetags.labels",
+            },
         },
     },
 ]
@@ -190,6 +195,8 @@ LANGUAGES = [("sv", _("Swedish")), ("en", _("English"))]
 # The project's own catalogue first; locale_vendor/ fills in Swedish for third-party apps
 # that ship none (django-simple-history).
 LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_vendor"]
+# One written format for dates in both languages (klockaretorpet/formats).
+FORMAT_MODULE_PATH = ["klockaretorpet.formats"]
 TIME_ZONE = "Europe/Stockholm"
 USE_I18N = True
 USE_TZ = True

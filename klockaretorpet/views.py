@@ -17,7 +17,7 @@ from django.views import defaults
 from django.views.decorators.http import require_safe
 
 from klockaretorpet import permissions
-from klockaretorpet.audit import PAGE_SIZE, organisation_choices, recent_changes
+from klockaretorpet.audit import PAGE_SIZE, Cursor, organisation_choices, recent_changes
 from klockaretorpet.personal_data import REPLACEMENT, erase_name
 
 
@@ -57,16 +57,48 @@ class AuditFilterForm(forms.Form):
         return cleaned
 
 
+# The GET parameter that carries where the previous page ended (audit.Cursor).
+OLDER_THAN = "before"
+
+
 @permissions.allowed_when(permissions.can_view_audit)
 @require_safe
 def audit_recent_changes(request):
     form = AuditFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    rows = recent_changes(**{key: value for key, value in filters.items() if value})
+    filters = {key: value for key, value in filters.items() if value}
+    cursor_error = None
+    after = None
+    if OLDER_THAN in request.GET:
+        try:
+            after = Cursor.parse(request.GET[OLDER_THAN])
+        except ValueError:
+            cursor_error = _(
+                "The link to older changes is not valid (perhaps shortened or edited). "
+                "The newest changes are shown instead."
+            )
+    page = recent_changes(**filters, after=after)
+    older_url = newest_url = None
+    if page.older is not None:
+        query = request.GET.copy()
+        query[OLDER_THAN] = str(page.older)
+        older_url = f"?{query.urlencode()}"
+    if after is not None or cursor_error:
+        query = request.GET.copy()
+        query.pop(OLDER_THAN, None)
+        newest_url = f"?{query.urlencode()}"
     return render(
         request,
         "audit/recent_changes.html",
-        {"form": form, "rows": rows, "page_size": PAGE_SIZE},
+        {
+            "form": form,
+            "rows": page.rows,
+            "page_size": PAGE_SIZE,
+            "older_url": older_url,
+            "newest_url": newest_url,
+            "cursor_error": cursor_error,
+        },
+        status=400 if cursor_error else 200,
     )
 
 

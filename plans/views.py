@@ -24,7 +24,7 @@ from strategies.models import (
     SuccessFactor,
 )
 
-from . import overviews, tree_cache
+from . import activity_page, overviews, tree_cache
 from .forms import ActivityFilterForm, ActivityPortalForm
 from .models import Activity, ActivityPlan
 from .resources import export_activities_workbook
@@ -209,6 +209,8 @@ def activity_detail(request, pk):
         list(history_queryset(activity.history)),
         formatters={"planned_start": month_formatter, "planned_end": month_formatter},
     )
+    # What other apps add (the follow-up's reports and indicator values): activity_page.py.
+    activity_page.attach_indicator_readings(request, activity)
     return render(
         request,
         "plans/activity_detail.html",
@@ -217,6 +219,8 @@ def activity_detail(request, pk):
             "declaration": activity.plan.declaration,
             "history": history,
             "can_edit": permissions.can_change(request.user, activity),
+            "shows_indicator_readings": activity_page.shows_indicator_readings(),
+            "sections": activity_page.rendered_sections(request, activity),
         },
     )
 

@@ -5,7 +5,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from followup.models import FollowUp, PlanVersion
 from plans.models import Activity
-from strategies.models import IntentDeclaration
+from strategies.models import IntentDeclaration, Organisation
 
 from .conftest import log_in
 
@@ -22,11 +22,15 @@ def portal_pages() -> dict[str, str]:
     activity = Activity.objects.filter(title__startswith="Exempel:").in_code_order().first()
     open_round = FollowUp.objects.get(state="open")
     version = PlanVersion.objects.order_by("-number").first()
+    hyresbostader = Organisation.objects.get(name="Hyresbostäder i Norrköping")
     return {
         "start": "/",
         "district": "/stadsdelar/klockaretorpet/",
         "declaration": "/avsiktsforklaringar/klockaretorpet/",
         "dashboard": "/avsiktsforklaringar/klockaretorpet/oversikt/",
+        "dashboard, open round": "/avsiktsforklaringar/klockaretorpet/oversikt/?round=open",
+        "declaration, late of one organisation": "/avsiktsforklaringar/klockaretorpet/"
+        f"?late=on&lead_organisation={hyresbostader.pk}&organisation_role=lead",
         "timeline": "/avsiktsforklaringar/klockaretorpet/tidplan/",
         "coverage": "/avsiktsforklaringar/klockaretorpet/tackning/",
         "goal": "/avsiktsforklaringar/klockaretorpet/malbilder/1/",
@@ -53,10 +57,33 @@ def violations_of(page, url: str) -> list[dict]:
     return found
 
 
-def test_portal_pages_have_no_serious_accessibility_violations(page, demo):
+# The staff's laptops and phones.
+WIDTHS = pytest.mark.parametrize("width", [1366, 390], ids=["1366px", "390px"])
+
+
+@WIDTHS
+def test_portal_pages_have_no_serious_accessibility_violations(page, demo, width):
     log_in(page, "planadmin")
+    page.set_viewport_size({"width": width, "height": 900})
     failures = {}
     for name, path in portal_pages().items():
+        found = violations_of(page, page.base + path)
+        if found:
+            failures[name] = [violation["id"] for violation in found]
+    assert not failures, failures
+
+
+@WIDTHS
+def test_an_editors_pages_have_no_serious_accessibility_violations(page, demo, width):
+    # An editor's start page lists their tasks; their round page starts filtered to them.
+    open_round = FollowUp.objects.get(state="open")
+    log_in(page, "redaktor.hyresbostader")
+    page.set_viewport_size({"width": width, "height": 900})
+    failures = {}
+    for name, path in {
+        "start with tasks": "/",
+        "own round page": f"/uppfoljningar/{open_round.pk}/",
+    }.items():
         found = violations_of(page, page.base + path)
         if found:
             failures[name] = [violation["id"] for violation in found]

@@ -80,12 +80,13 @@ def test_an_editor_fills_in_a_follow_up_report(page, demo):
         "link", name=re.compile(f"Fyll i rapporten {re.escape(activity.reference_code)}$")
     ).click()
 
-    page.get_by_label("avvikelse", exact=True).check()
+    page.get_by_label("Avvikelse", exact=True).check()
     page.get_by_label("Vad som har gjorts").fill("Halva arbetet klart.")
     page.get_by_label("Avvikelser och orsaker").fill("Sjukskrivningar i projektgruppen.")
     page.get_by_label("Ny status").select_option(label="pågående")
     page.get_by_role("button", name="Spara rapporten").click()
-    page.wait_for_url(re.compile(f"/uppfoljningar/{open_round.pk}/$"))
+    # Saving goes on to the editor's next unreported activity, or back to the round's list.
+    page.wait_for_url(lambda url: f"/aktiviteter/{activity.pk}/" not in url)
 
     review = ActivityReview.objects.get(follow_up=open_round, activity=activity)
     assert review.done == "Halva arbetet klart."

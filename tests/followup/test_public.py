@@ -117,12 +117,17 @@ def world(django_user_model):
     }
 
 
+def visible_html(response) -> str:
+    """The page as a reader sees it: soft hyphens (|hyphenate) show only at a line break."""
+    return response.content.decode("utf-8").replace("&shy;", "")
+
+
 def get_all(client, declaration) -> dict[str, str]:
     pages = {}
     for name in PUBLIC_URLS:
         response = client.get(url(name, declaration))
         assert response.status_code == 200, name
-        pages[name] = response.content.decode("utf-8")
+        pages[name] = visible_html(response)
     return pages
 
 
@@ -130,7 +135,7 @@ def test_anonymous_visitor_sees_the_published_declaration(world):
     response = Client().get(url("followup:public-declaration", world["declaration"]))
 
     assert response.status_code == 200
-    html = response.content.decode()
+    html = visible_html(response)
     for text in [
         "Avsiktsförklaring Klockaretorpet",
         world["declaration"].district.name,
@@ -153,7 +158,7 @@ def test_anonymous_visitor_sees_the_published_declaration(world):
 
 
 def test_the_page_shows_no_staff_navigation_or_edit_links(world):
-    html = Client().get(url("followup:public-declaration", world["declaration"])).content.decode()
+    html = visible_html(Client().get(url("followup:public-declaration", world["declaration"])))
 
     assert reverse("logout") not in html
     assert reverse("admin:index") not in html
@@ -191,7 +196,7 @@ def test_no_review_texts_anywhere(world):
 
 def test_the_assessment_comes_from_the_latest_closed_round_only(world):
     client = Client()
-    html = client.get(url("followup:public-declaration", world["declaration"])).content.decode()
+    html = visible_html(client.get(url("followup:public-declaration", world["declaration"])))
     data = client.get(url("followup:public-json", world["declaration"])).json()
 
     assert "badge--deviation" in html
@@ -213,7 +218,7 @@ def test_without_a_closed_round_no_activity_has_an_assessment(world):
     review(open_round, activity, Assessment.SERIOUS_DEVIATION, by=world["reviewer"])
     client = Client()
 
-    html = client.get(url("followup:public-declaration", world["declaration"])).content.decode()
+    html = visible_html(client.get(url("followup:public-declaration", world["declaration"])))
     data = client.get(url("followup:public-json", world["declaration"])).json()
 
     assert "Ny aktivitet" in html
@@ -233,7 +238,7 @@ def test_a_status_reported_in_an_open_round_is_not_public_until_the_round_closes
     assert Activity.objects.get(pk=world["activity"].pk).status == ActivityStatus.DONE
     client = Client()
 
-    html = client.get(url("followup:public-declaration", world["declaration"])).content.decode()
+    html = visible_html(client.get(url("followup:public-declaration", world["declaration"])))
     data = client.get(url("followup:public-json", world["declaration"])).json()
 
     # …but the public sees the status the 2024 follow-up recorded.
@@ -254,7 +259,7 @@ def test_an_activity_no_closed_round_has_seen_has_no_public_status(world):
     )
     client = Client()
 
-    html = client.get(url("followup:public-declaration", world["declaration"])).content.decode()
+    html = visible_html(client.get(url("followup:public-declaration", world["declaration"])))
     data = client.get(url("followup:public-json", world["declaration"])).json()
 
     added = next(a for a in data["activities"] if a["title"] == "Ny läxhjälp")
@@ -267,7 +272,7 @@ def test_a_published_declaration_shows_no_plan_that_is_still_a_draft(world):
     world["plan"].save()
     client = Client()
 
-    html = client.get(url("followup:public-declaration", world["declaration"])).content.decode()
+    html = visible_html(client.get(url("followup:public-declaration", world["declaration"])))
     data = client.get(url("followup:public-json", world["declaration"])).json()
     csv_text = client.get(url("followup:public-csv", world["declaration"])).content.decode()
 

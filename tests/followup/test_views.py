@@ -79,7 +79,11 @@ def test_the_responsible_editor_reports_and_the_round_page_counts_it(world):
     saved = client.post(
         review_url(world, "kommun_activity"), report_data(**{f"indicator_{indicator.pk}": "12,5"})
     )
-    page = client.get(reverse("followup:round-detail", args=[world["follow_up"].pk]))
+    # Every activity, not the editor's default of their own unreported ones.
+    page = client.get(
+        reverse("followup:round-detail", args=[world["follow_up"].pk]),
+        {"organisation": "", "state": ""},
+    )
     text = page.content.decode()
 
     assert saved.status_code == 302

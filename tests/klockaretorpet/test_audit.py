@@ -23,15 +23,21 @@ def plan_admin(django_user_model):
     )
 
 
+SOFT_HYPHEN = "\u00ad"
+
+
 def shown_rows(response) -> list[list[str]]:
     """The change table as the page shows it: one list of cell texts (when, who, what, event,
-    fields) a row."""
+    fields) a row; soft hyphens show only at a line break."""
     html = response.content.decode()
     body = re.search(r"<tbody>(.*?)</tbody>", html, re.S)
     if body is None:
         return []
     return [
-        [" ".join(unescape(re.sub(r"<[^>]+>", " ", cell)).split()) for cell in cells]
+        [
+            " ".join(unescape(re.sub(r"<[^>]+>", " ", cell)).replace(SOFT_HYPHEN, "").split())
+            for cell in cells
+        ]
         for cells in (
             re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)
             for row in re.findall(r"<tr>(.*?)</tr>", body.group(1), re.S)
