@@ -6,7 +6,9 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db import models
+from django.db.models import Case, Q, QuerySet, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from klockaretorpet.concurrency import VersionedModelForm
@@ -117,6 +119,14 @@ class FilterExtension:
     apply: Callable[[QuerySet, Any], QuerySet]
 
 
+class OrganisationRole(models.TextChoices):
+    """Through which part of *ansvar* the organisation filter matches an activity."""
+
+    ANY = "any", _("lead or co-responsible")
+    LEAD = "lead", _("lead only")
+    CO_RESPONSIBLE = "co", _("co-responsible only")
+
+
 class ActivityFilterForm(forms.Form):
     """The declaration page's filters; GET parameters so a filtered view can be shared."""
 
@@ -134,10 +144,16 @@ class ActivityFilterForm(forms.Form):
     )
     lead_organisation = forms.ModelChoiceField(
         label=_("Organisation"),
-        help_text=_("Lead or co-responsible, its units included."),
+        help_text=_("Its units included; its role says whether it leads or is co-responsible."),
         required=False,
         queryset=Organisation.objects.all(),
         empty_label=_("All organisations"),
+    )
+    organisation_role = forms.ChoiceField(
+        label=_("Organisation's role"),
+        help_text=_("Whether the organisation leads the activity or shares the responsibility."),
+        required=False,
+        choices=OrganisationRole.choices,
     )
     success_factor = forms.ModelChoiceField(
         label=_("Critical success factor"),
@@ -150,6 +166,11 @@ class ActivityFilterForm(forms.Form):
         required=False,
         queryset=ProgrammeGoal.objects.all(),
         empty_label=_("All programme goals"),
+    )
+    late = forms.BooleanField(
+        label=_("Late"),
+        help_text=_("Only activities behind their schedule today."),
+        required=False,
     )
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
 
@@ -167,11 +188,10 @@ class ActivityFilterForm(forms.Form):
         if data["status"]:
             activities = activities.filter(status=data["status"])
         if data["lead_organisation"]:
-            units = Organisation.objects.ids_with_units(data["lead_organisation"].pk)
-            co_led = Activity.co_organisations.through.objects.filter(organisation__in=units)
-            activities = activities.filter(
-                Q(lead_organisation__in=units) | Q(pk__in=co_led.values("activity"))
-            )
+            activities = self._by_organisation(activities, data["lead_organisation"])
+        if data["late"]:
+            # The same definition as the "Late" badge the rows show.
+            activities = activities.late(timezone.localdate())
         if data["success_factor"]:
             activities = activities.filter(success_factors=data["success_factor"])
         if data["programme_goal"]:
@@ -191,5 +211,44 @@ class ActivityFilterForm(forms.Form):
         return activities
 
     @property
+    def role(self) -> OrganisationRole:
+        """The organisation filter's role; "lead or co-responsible" unless one is chosen."""
+        chosen = self.cleaned_data.get("organisation_role") if self.is_valid() else None
+        return OrganisationRole(chosen or OrganisationRole.ANY)
+
+    @property
+    def organisation_role_phrase(self) -> str:
+        """How the page's summary line says the role: "… where Hyresbostäder is {phrase}"."""
+        return {
+            OrganisationRole.ANY: _("lead or co-responsible"),
+            OrganisationRole.LEAD: _("lead"),
+            OrganisationRole.CO_RESPONSIBLE: _("co-responsible"),
+        }[self.role]
+
+    def _by_organisation(self, activities, organisation):
+        """Activities where the organisation (or one of its units) has the chosen role, each
+        annotated with `matched_role`: "lead" where it leads, otherwise "co", so a row can say
+        why it matched."""
+        units = Organisation.objects.ids_with_units(organisation.pk)
+        co_led = Activity.co_organisations.through.objects.filter(organisation__in=units)
+        leads = Q(lead_organisation__in=units)
+        shares = Q(pk__in=co_led.values("activity"))
+        role = self.role
+        wanted = {
+            OrganisationRole.LEAD: leads,
+            OrganisationRole.CO_RESPONSIBLE: shares,
+        }.get(role, leads | shares)
+        if role == OrganisationRole.CO_RESPONSIBLE:
+            matched_role = Value("co")
+        else:
+            matched_role = Case(When(leads, then=Value("lead")), default=Value("co"))
+        return activities.filter(wanted).annotate(matched_role=matched_role)
+
+    @property
     def is_filtering(self) -> bool:
-        return self.is_valid() and any(self.cleaned_data.values())
+        if not self.is_valid():
+            return False
+        # The role alone filters nothing: the form sends it with every submission.
+        return any(
+            value for name, value in self.cleaned_data.items() if name != "organisation_role"
+        )

@@ -1,6 +1,10 @@
 """Portal pages that show a declaration together with its activity plan."""
 
+from collections import Counter
+from dataclasses import dataclass
+
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -40,6 +44,82 @@ def _chosen_plan(request, declaration: IntentDeclaration) -> tuple[ActivityPlan 
     return chosen or (plans[0] if plans else None), plans
 
 
+# A plan up to this size reads comfortably with every section open; see `_open_sections`.
+OPEN_EVERYTHING_UP_TO = 60
+
+
+@dataclass(frozen=True)
+class SectionCounts:
+    """What a collapsed målbild or strategy says of its activities in its summary line."""
+
+    shown: int
+    late: int
+    incomplete: int
+
+
+def _open_sections(request, filter_form, goals, *, has_plan: bool, shown_count: int) -> None:
+    """Decide which målbild and strategy sections start open (`starts_open`).
+
+    A filtered view is what the reader asked for, and a plan of up to `OPEN_EVERYTHING_UP_TO`
+    activities is a few screens long: every section with activities to show starts open. A bigger
+    plan opens with its strategies closed, so the page is an outline with counts (303 activities
+    open were 29,000 px, 76,000 px on a phone) and the reader opens the strategies they need.
+    A section without rows to show starts closed: its summary line says "0 activities" (without
+    a plan there are no rows, and the sections hold only the declaration's text: all open).
+    `?open=all` and `?open=none` are "Expand all" and "Collapse all" without a script.
+    """
+    wanted = request.GET.get("open")
+    if not has_plan:
+        wanted = wanted or "all"
+    everything = filter_form.is_filtering or shown_count <= OPEN_EVERYTHING_UP_TO
+    for goal in goals:
+        strategies = goal.strategies.all()
+        for strategy in strategies:
+            strategy.starts_open = wanted == "all" or (
+                wanted != "none" and everything and bool(strategy.counts.shown)
+            )
+        goal.starts_open = wanted == "all" or (
+            wanted != "none" and (bool(goal.counts.shown) or not strategies)
+        )
+
+
+def _late_per_strategy(plan, filter_form) -> Counter:
+    """How many of the shown activities are late, per strategy.
+
+    The cached sections know their rows' count but not how many are late, and a page served
+    from the cache reads no activities: the unfiltered counts are cached beside the sections,
+    under the same plan-data generation and date (as the follow-up reports are).
+    """
+    today = timezone.localdate()
+
+    def count() -> Counter:
+        late = filter_form.filter(plan.activities.late(today))
+        pairs = late.values_list("pk", "strategy").order_by().distinct()
+        return Counter(strategy for _pk, strategy in pairs)
+
+    if filter_form.is_filtering or tree_cache.PLAN_DATA.pending():
+        return count()
+    key = f"plans:late-counts:{tree_cache.PLAN_DATA.current()}:{plan.pk}:{today.isoformat()}"
+    return cache.get_or_set(key, count, tree_cache.SECTION_TIMEOUT)
+
+
+def _count_sections(goals, late_per_strategy: Counter) -> None:
+    """Give every goal and strategy its `counts` for the summary line of its section."""
+    for goal in goals:
+        strategies = goal.strategies.all()
+        for strategy in strategies:
+            strategy.counts = SectionCounts(
+                shown=strategy.section.shown,
+                late=late_per_strategy[strategy.pk],
+                incomplete=strategy.section.incomplete,
+            )
+        goal.counts = SectionCounts(
+            shown=sum(strategy.counts.shown for strategy in strategies),
+            late=sum(strategy.counts.late for strategy in strategies),
+            incomplete=sum(strategy.counts.incomplete for strategy in strategies),
+        )
+
+
 def _plan_page_context(request, declaration, goals) -> dict:
     plan, plans = _chosen_plan(request, declaration)
     filter_form = ActivityFilterForm(request.GET or None)
@@ -54,6 +134,9 @@ def _plan_page_context(request, declaration, goals) -> dict:
     sections = tree_cache.render_sections(
         plan=plan, goals=goals, filter_form=filter_form, activities_of=activities_of
     )
+    _count_sections(goals, _late_per_strategy(plan, filter_form) if plan else Counter())
+    shown_count = sum(section.shown for section in sections)
+    _open_sections(request, filter_form, goals, has_plan=plan is not None, shown_count=shown_count)
     return {
         "declaration": declaration,
         "plan": plan,
@@ -61,7 +144,8 @@ def _plan_page_context(request, declaration, goals) -> dict:
         "filter_form": filter_form,
         # The one-click "my organisation" filter.
         "my_organisation": Organisation.objects.filter(memberships__user=request.user).first(),
-        "shown_count": sum(section.shown for section in sections),
+        "shown_count": shown_count,
+        "late_count": sum(goal.counts.late for goal in goals),
         "incomplete_count": sum(section.incomplete for section in sections),
     }
 
