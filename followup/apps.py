@@ -10,12 +10,14 @@ class FollowupConfig(AppConfig):
         from plans.activity_page import add_activity_section, set_indicator_readings
         from plans.overviews import OverviewPage, add_overview_page
 
-        from . import activity_story, declarations
+        from . import activity_story, declarations, plan_columns
         from .filters import register
         from .reports import FOLLOW_UP_DATA
 
         # The activity lists of plans filter by the latest assessment too.
         register()
+        # ...and show its latest closed assessment as a column.
+        plan_columns.register()
         FOLLOW_UP_DATA.connect()
         # The dashboard is the first of the plan's overviews.
         add_overview_page(OverviewPage("dashboard", _("Overview"), "followup:dashboard", 10))

@@ -32,6 +32,7 @@ from klockaretorpet.fingerprint import files_fingerprint
 from klockaretorpet.generations import Generation, current_tokens
 from strategies.models import Organisation
 
+from .activity_columns import ACTIVITY_COLUMNS
 from .models import Activity, ActivityCodeSequence, Indicator
 
 SECTION_TEMPLATE = "plans/_strategy_section.html"
@@ -45,6 +46,7 @@ class Section:
     html: str
     shown: int
     incomplete: int
+    late: int
 
     def __str__(self) -> str:
         # The template prints the section as rendered: it was escaped once, when rendering.
@@ -192,10 +194,17 @@ def render_sections(*, plan, goals, filter_form, activities_of) -> list[Section]
         sections[strategy.pk] = Section(
             html=render_to_string(
                 SECTION_TEMPLATE,
-                {"goal": goal, "strategy": strategy, "plan": plan, "filter_form": filter_form},
+                {
+                    "goal": goal,
+                    "strategy": strategy,
+                    "plan": plan,
+                    "filter_form": filter_form,
+                    "columns": ACTIVITY_COLUMNS,
+                },
             ),
             shown=len(activities),
             incomplete=sum(1 for activity in activities if not activity.is_complete),
+            late=sum(1 for activity in activities if activity.is_late),
         )
         if cacheable:
             rendered[keys[strategy.pk]] = sections[strategy.pk]

@@ -1,10 +1,8 @@
 """Portal pages that show a declaration together with its activity plan."""
 
-from collections import Counter
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,7 +22,7 @@ from strategies.models import (
     SuccessFactor,
 )
 
-from . import activity_page, overviews, tree_cache
+from . import activity_columns, activity_page, overviews, tree_cache
 from .forms import ActivityFilterForm, ActivityPortalForm
 from .models import Activity, ActivityPlan
 from .resources import export_activities_workbook
@@ -83,34 +81,14 @@ def _open_sections(request, filter_form, goals, *, has_plan: bool, shown_count: 
         )
 
 
-def _late_per_strategy(plan, filter_form) -> Counter:
-    """How many of the shown activities are late, per strategy.
-
-    The cached sections know their rows' count but not how many are late, and a page served
-    from the cache reads no activities: the unfiltered counts are cached beside the sections,
-    under the same plan-data generation and date (as the follow-up reports are).
-    """
-    today = timezone.localdate()
-
-    def count() -> Counter:
-        late = filter_form.filter(plan.activities.late(today))
-        pairs = late.values_list("pk", "strategy").order_by().distinct()
-        return Counter(strategy for _pk, strategy in pairs)
-
-    if filter_form.is_filtering or tree_cache.PLAN_DATA.pending():
-        return count()
-    key = f"plans:late-counts:{tree_cache.PLAN_DATA.current()}:{plan.pk}:{today.isoformat()}"
-    return cache.get_or_set(key, count, tree_cache.SECTION_TIMEOUT)
-
-
-def _count_sections(goals, late_per_strategy: Counter) -> None:
+def _count_sections(goals) -> None:
     """Give every goal and strategy its `counts` for the summary line of its section."""
     for goal in goals:
         strategies = goal.strategies.all()
         for strategy in strategies:
             strategy.counts = SectionCounts(
                 shown=strategy.section.shown,
-                late=late_per_strategy[strategy.pk],
+                late=strategy.section.late,
                 incomplete=strategy.section.incomplete,
             )
         goal.counts = SectionCounts(
@@ -126,7 +104,9 @@ def _plan_page_context(request, declaration, goals) -> dict:
 
     def activities_of(strategies):
         return (
-            filter_form.filter(plan.activities.filter(strategy__in=[s.pk for s in strategies]))
+            activity_columns.annotated(
+                filter_form.filter(plan.activities.filter(strategy__in=[s.pk for s in strategies]))
+            )
             .for_tree()
             .in_code_order()
         )
@@ -134,7 +114,7 @@ def _plan_page_context(request, declaration, goals) -> dict:
     sections = tree_cache.render_sections(
         plan=plan, goals=goals, filter_form=filter_form, activities_of=activities_of
     )
-    _count_sections(goals, _late_per_strategy(plan, filter_form) if plan else Counter())
+    _count_sections(goals)
     shown_count = sum(section.shown for section in sections)
     _open_sections(request, filter_form, goals, has_plan=plan is not None, shown_count=shown_count)
     return {

@@ -3,6 +3,7 @@ declaration page (plans) show them without those apps knowing the follow-up."""
 
 from django import template
 
+from ..models import Assessment
 from ..status import current_plans, my_tasks, plan_status
 
 register = template.Library()
@@ -26,3 +27,9 @@ def start_page_overview(context):
         "tasks": my_tasks(context["request"].user, plans),
         "request": context["request"],
     }
+
+
+@register.filter
+def assessment_label(value: str) -> str:
+    """The words of a stored assessment ("deviation" → "avvikelse")."""
+    return Assessment(value).label if value in Assessment.values else value
