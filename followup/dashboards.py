@@ -54,6 +54,37 @@ BODY_TIMEOUT = 6 * 60 * 60
 # The GET parameter that asks for the open round's preliminary figures.
 ROUND_PARAMETER = "round"
 OPEN_ROUND = "open"
+# The overview's lists show their first rows; `?alla=<list>` shows one of them whole. At 2,000
+# activities the full lists were most of the page's rendering time (and 21,000 px of it).
+LIST_START = 10
+SHOW_ALL_PARAMETER = "alla"
+LIST_SLUGS = ("ofullstandiga", "forsenade", "indikatorer")
+
+
+@dataclass(frozen=True)
+class ShortList:
+    """A list of the overview: its first `LIST_START` rows unless the reader asked for it whole.
+    `slug` is the list's anchor and the value of `?alla=` that shows it whole."""
+
+    slug: str
+    rows: list
+    whole: bool
+    show_all_query: str
+
+    @property
+    def shown(self) -> list:
+        return self.rows if self.whole else self.rows[:LIST_START]
+
+    @property
+    def total(self) -> int:
+        return len(self.rows)
+
+    @property
+    def hidden(self) -> int:
+        return self.total - len(self.shown)
+
+    def __len__(self) -> int:
+        return self.total
 
 
 def breakdowns(
@@ -243,7 +274,7 @@ def _filter_parameters(request, filter_form) -> list[tuple[str, str]]:
     ]
 
 
-def _body_key(plan, parameters, asked_for_open: bool) -> str:
+def _body_key(plan, parameters, asked_for_open: bool, show_all: str) -> str:
     generations = f"{PLAN_DATA.current()}:{FOLLOW_UP_DATA.current()}"
     asked = hashlib.sha256(urlencode(parameters).encode()).hexdigest()[:24]
     return ":".join(
@@ -256,11 +287,12 @@ def _body_key(plan, parameters, asked_for_open: bool) -> str:
             str(plan.pk),
             asked,
             OPEN_ROUND if asked_for_open else "",
+            show_all,
         )
     )
 
 
-def _render_body(*, declaration, plan, filter_form, parameters, asked_for_open) -> Body:
+def _render_body(*, declaration, plan, filter_form, parameters, asked_for_open, show_all) -> Body:
     goals = overviews.goals_of(declaration)
     activities = list(
         filter_form.filter(overviews.plan_activities(plan, declaration)).for_overview()
@@ -269,6 +301,13 @@ def _render_body(*, declaration, plan, filter_form, parameters, asked_for_open) 
     shown = choice.shown
     assessments = shown.reviews.assessment_by_activity() if shown else None
     today = timezone.localdate()
+    asked = [*parameters, *([(ROUND_PARAMETER, OPEN_ROUND)] if asked_for_open else [])]
+
+    def short_list(slug: str, rows: list) -> ShortList:
+        return ShortList(
+            slug, rows, show_all == slug, urlencode([*asked, (SHOW_ALL_PARAMETER, slug)])
+        )
+
     html = render_to_string(
         BODY_TEMPLATE,
         {
@@ -284,9 +323,13 @@ def _render_body(*, declaration, plan, filter_form, parameters, asked_for_open) 
             "open_query": urlencode([*parameters, (ROUND_PARAMETER, OPEN_ROUND)]),
             "closed_query": urlencode(parameters),
             "reported": sum(1 for activity in activities if activity.pk in (assessments or {})),
-            "incomplete": [activity for activity in activities if activity.missing_parts],
-            "late": [activity for activity in activities if activity.late_reasons(today)],
-            "indicators": indicator_rows(plan, activities),
+            "incomplete": short_list(
+                "ofullstandiga", [activity for activity in activities if activity.missing_parts]
+            ),
+            "late": short_list(
+                "forsenade", [activity for activity in activities if activity.late_reasons(today)]
+            ),
+            "indicators": short_list("indikatorer", indicator_rows(plan, activities)),
             "today": today,
         },
     )
@@ -300,6 +343,8 @@ def dashboard_body(request, *, declaration, plan, filter_form) -> Body:
     renders without the cache."""
     parameters = _filter_parameters(request, filter_form)
     asked_for_open = request.GET.get(ROUND_PARAMETER) == OPEN_ROUND
+    show_all = request.GET.get(SHOW_ALL_PARAMETER, "")
+    show_all = show_all if show_all in LIST_SLUGS else ""
 
     def render_body():
         return _render_body(
@@ -308,11 +353,12 @@ def dashboard_body(request, *, declaration, plan, filter_form) -> Body:
             filter_form=filter_form,
             parameters=parameters,
             asked_for_open=asked_for_open,
+            show_all=show_all,
         )
 
     if PLAN_DATA.pending() or FOLLOW_UP_DATA.pending():
         return render_body()
-    key = _body_key(plan, parameters, asked_for_open)
+    key = _body_key(plan, parameters, asked_for_open, show_all)
     body = cache.get(key)
     if body is None:
         body = render_body()

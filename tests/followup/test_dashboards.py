@@ -604,3 +604,31 @@ def test_the_latest_assessment_filters_the_declaration_page_and_the_overview(
     overview = client.get(overview_url, {"assessment": "on_track"})
     assert overview.context["activity_count"] == 1
     assert 'name="assessment"' in overview.content.decode()
+
+
+def test_long_lists_show_their_first_rows_and_a_link_to_show_them_whole(
+    make_activities, reader_client
+):
+    plan, activities = make_activities(13)
+    Activity.objects.filter(pk__in=[a.pk for a in activities]).update(
+        planned_start=datetime.date(2020, 1, 1), planned_end=datetime.date(2021, 1, 1)
+    )
+    address = reverse("followup:dashboard", args=[plan.declaration.slug])
+
+    first = reader_client.get(address, {"status": "planned"})
+    html = first.content.decode()
+    late_table = tables(first)["Late activities and why"]
+    assert len(late_table) - 1 == 10
+    assert "(13)" in html
+    whole = "?status=planned&amp;alla=forsenade#forsenade"
+    assert f'href="{whole}"' in html
+    assert "Show all 13" in html
+
+    shown_whole = reader_client.get(address, {"status": "planned", "alla": "forsenade"})
+    assert len(tables(shown_whole)["Late activities and why"]) - 1 == 13
+    # Only the list asked for is shown whole.
+    assert len(tables(shown_whole)["Indicators: latest value against baseline and target"]) == 11
+    # Something that is not a list's name shows every list short, and no error.
+    unknown = reader_client.get(address, {"alla": "<script>"})
+    assert unknown.status_code == 200
+    assert len(tables(unknown)["Late activities and why"]) - 1 == 10

@@ -291,7 +291,10 @@ def test_a_long_strategy_shows_ten_rows_and_the_rest_behind_show_all(
     assert len(re.findall('class="activity-title"', rest)) == count - 10
     assert f"Show all {count} activities" in text_of(rest)
     assert "continued</caption>" in rest
-    assert rest.count('<th scope="col">') == 6
+    # The continued table repeats the first one's header, whatever columns other apps add.
+    header_cells = first.split('<table class="activities">')[-1].count('<th scope="col">')
+    assert header_cells >= 6
+    assert rest.count('<th scope="col">') == header_cells
 
 
 @pytest.mark.parametrize(
