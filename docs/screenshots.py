@@ -55,9 +55,8 @@ def main() -> None:
             page.screenshot(path=out / f"{name}.png", full_page=args.full_page)
         # An activity reported in earlier rounds: its page tells the whole story.
         page.goto(args.base + DECLARATION)
-        page.locator("table.activities tbody tr a").first.click()
-        page.locator("#uppfoljningar, #indikatorer").first.scroll_into_view_if_needed()
-        page.screenshot(path=out / "activity-page.png", full_page=args.full_page)
+        page.get_by_role("link", name=re.compile("^Exempel: Ny gång")).first.click()
+        page.screenshot(path=out / "activity-page.png", full_page=True)
         # The open round, as the editor's start page links it.
         page.goto(args.base + "/")
         page.get_by_role("link", name=re.compile("rapporterade, sista dag")).first.click()

@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from strategies.models import Strategy
 from tests import system_packages
@@ -40,6 +41,14 @@ def _own_cache(settings, request):
             "LOCATION": request.node.nodeid,
         }
     }
+
+
+@pytest.fixture(autouse=True)
+def _each_test_starts_in_the_default_language():
+    # A request with the language cookie activates its language for the thread and leaves it
+    # active; code outside requests (PDF reports, commands) would then speak the last test's.
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

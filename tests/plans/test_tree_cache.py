@@ -31,7 +31,13 @@ def activity_queries(client, url) -> tuple[str, int]:
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200
-    reads = [q["sql"] for q in queries if 'FROM "plans_activity"' in q["sql"]]
+    # The status strip above the sections counts activities in the database on every view (a
+    # handful of aggregates, whatever the plan's size); what the cache saves is reading the rows.
+    reads = [
+        q["sql"]
+        for q in queries
+        if 'FROM "plans_activity"' in q["sql"] and "COUNT(" not in q["sql"].upper()
+    ]
     return response.content.decode(), len(reads)
 
 
@@ -235,7 +241,8 @@ def test_a_bulk_write_renders_every_section(page, rendered):
     html = client.get(url).content.decode()
 
     assert len(rendered) == len({a.strategy_id for a in activities})
-    assert "Massuppdaterad enhet" in html
+    # Long words carry soft hyphens where they may break (|hyphenate); a reader sees them whole.
+    assert "Massuppdaterad enhet" in html.replace("&shy;", "")
 
 
 def test_a_rolled_back_edit_renders_nothing_again(page, rendered):
