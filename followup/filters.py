@@ -1,24 +1,30 @@
-"""The latest follow-up's assessment as a filter of the plans' activity lists."""
+"""The latest closed follow-up's assessment as a filter of the plans' activity lists: the same
+assessment the lists' column, the status strip and the overview show by default. An open round's
+assessments are preliminary until it closes."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from plans.forms import ActivityFilterForm, FilterExtension
 
-from .models import ActivityReview, AssessmentOutcome, FollowUp
+from .models import ActivityReview, AssessmentOutcome, FollowUp, FollowUpState
 
 
 def assessment_field() -> forms.Field:
     return forms.ChoiceField(
         label=_("Assessment"),
-        help_text=_("In the plan's latest follow-up."),
+        help_text=_("In the plan's latest closed follow-up."),
         required=False,
         choices=[("", _("All assessments")), *AssessmentOutcome.choices],
     )
 
 
 def by_latest_assessment(activities, value):
-    latest = FollowUp.objects.filter(plan__in=activities.values("plan")).order_by("-year").first()
+    latest = (
+        FollowUp.objects.filter(plan__in=activities.values("plan"), state=FollowUpState.CLOSED)
+        .order_by("-year")
+        .first()
+    )
     if latest is None:
         # Nothing has been assessed: every activity is "not reported".
         return activities if value == AssessmentOutcome.NOT_REPORTED else activities.none()

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from followup.models import ActivityReview, Assessment, FollowUp, FollowUpState, IndicatorValue
 from plans.models import Activity, ActivityStatus, ActivityType
@@ -416,6 +416,7 @@ def test_the_timeline_spans_the_plan_period_to_next_year_when_it_is_open_ended(
     assert "style=" not in text
 
 
+@translation.override("en")
 def test_late_means_end_passed_or_start_passed_while_still_planned():
     today = datetime.date(2026, 5, 20)
     activity = Activity(status=ActivityStatus.PLANNED, planned_start=datetime.date(2026, 5, 1))
@@ -588,6 +589,17 @@ def test_the_latest_assessment_filters_the_declaration_page_and_the_overview(
             deviations="y",
             new_status=ActivityStatus.ONGOING,
         )
+    # Only closed rounds' assessments are final; an open round's do not filter yet.
+    FollowUp.objects.filter(pk__in=[old.pk, latest.pk]).update(state=FollowUpState.CLOSED)
+    preliminary = FollowUp.objects.create(plan=plan, year=2026, deadline=datetime.date(2027, 1, 31))
+    ActivityReview.objects.create(
+        follow_up=preliminary,
+        activity=on_track,
+        assessment=Assessment.SERIOUS_DEVIATION,
+        done="x",
+        deviations="y",
+        new_status=ActivityStatus.ONGOING,
+    )
     reader = django_user_model.objects.create_user("lasare2")
     reader.groups.add(Group.objects.get(name="Läsare"))
     client.force_login(reader)
@@ -598,7 +610,8 @@ def test_the_latest_assessment_filters_the_declaration_page_and_the_overview(
         return shown_activity_titles(client.get(url, params))
 
     assert titles(declaration_url, assessment="deviation") == {"Städdag"}
-    # The older round's serious deviation does not count: only the latest round does.
+    # Neither the older round's serious deviation nor the open round's counts: only the latest
+    # closed round does.
     assert titles(declaration_url, assessment="serious_deviation") == set()
     assert titles(declaration_url, assessment="not_reported") == {"Loppis"}
     overview = client.get(overview_url, {"assessment": "on_track"})
