@@ -25,6 +25,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -117,7 +118,7 @@ def _by_status(**common) -> Breakdown:
         heading=_("Status"),
         key_of=lambda activity: activity.status,
         categories=[
-            (status.value, str(status.label).capitalize(), overviews.STATUS_COLOURS[status], status)
+            (status.value, capfirst(status.label), overviews.STATUS_COLOURS[status], status)
             for status in ActivityStatus
         ],
         **common,
@@ -137,7 +138,7 @@ def _by_assessment(assessments: dict[int, str], *, preliminary: bool, **common) 
         categories=[
             (
                 outcome.value,
-                str(outcome.label).capitalize(),
+                capfirst(outcome.label),
                 CHART_COLOURS[outcome],
                 "unreported" if outcome == AssessmentOutcome.NOT_REPORTED else outcome.value,
             )

@@ -29,6 +29,12 @@ class Tally:
     value: str
     label: str
     count: int
+    # The badge's colour class (`{% badge %}`), where it is not the value's own.
+    modifier: str = ""
+
+    @property
+    def badge(self) -> str:
+        return self.modifier or self.value
 
 
 @dataclass(frozen=True)
@@ -103,14 +109,19 @@ def plan_status(plan: ActivityPlan, *, today: datetime.date | None = None) -> Pl
         )
         assessed[AssessmentOutcome.NOT_REPORTED] = total - sum(assessed.values())
         by_assessment = [
-            Tally(outcome.value, str(outcome.label).capitalize(), assessed.get(outcome.value, 0))
+            Tally(
+                outcome.value,
+                outcome.label,
+                assessed.get(outcome.value, 0),
+                "unreported" if outcome == AssessmentOutcome.NOT_REPORTED else "",
+            )
             for outcome in AssessmentOutcome
         ]
     return PlanStatus(
         plan=plan,
         total=total,
         by_status=[
-            Tally(status.value, str(status.label).capitalize(), status_counts.get(status, 0))
+            Tally(status.value, status.label, status_counts.get(status, 0))
             for status in ActivityStatus
         ],
         late=sum(row.count for row in late_by_organisation),
