@@ -36,7 +36,9 @@ from .activity_columns import ACTIVITY_COLUMNS
 from .models import Activity, ActivityCodeSequence, Indicator
 
 SECTION_TEMPLATE = "plans/_strategy_section.html"
-SECTION_TEMPLATE_FILE = settings.BASE_DIR / "templates" / SECTION_TEMPLATE
+# Every plans template a section includes, and the cells other apps add (`activity_columns`),
+# name the key: a deployment that changes any of them never serves old HTML.
+SECTION_TEMPLATE_FILES = (settings.BASE_DIR / "templates" / "plans",)
 # Bounds how long an entry can outlive a code change that the template fingerprint misses.
 SECTION_TIMEOUT = 6 * 60 * 60
 
@@ -143,7 +145,10 @@ def _key(generations: str, plan, strategy) -> str:
         (
             "plans:section",
             generations,
-            files_fingerprint(SECTION_TEMPLATE_FILE),
+            files_fingerprint(
+                *SECTION_TEMPLATE_FILES,
+                *(settings.BASE_DIR / "templates" / c.cell_template for c in ACTIVITY_COLUMNS),
+            ),
             translation.get_language() or "",
             timezone.localdate().isoformat(),
             str(plan.pk),
