@@ -164,6 +164,24 @@ class ActivityReviewQuerySet(models.QuerySet):
     def assessment_by_activity(self) -> dict[int, str]:
         return dict(self.values_list("activity_id", "assessment"))
 
+    def closed(self) -> ActivityReviewQuerySet:
+        """Reports of closed rounds: final, never changed again."""
+        return self.filter(follow_up__state=FollowUpState.CLOSED)
+
+    def previous_of(self, follow_up: FollowUp, activity: Activity) -> ActivityReview | None:
+        """The activity's report in the latest closed round of the same plan before this one."""
+        return (
+            self.closed()
+            .filter(
+                activity=activity,
+                follow_up__plan=follow_up.plan_id,
+                follow_up__year__lt=follow_up.year,
+            )
+            .select_related("follow_up")
+            .order_by("-follow_up__year")
+            .first()
+        )
+
 
 class ActivityReview(VersionedModel):
     follow_up = models.ForeignKey(

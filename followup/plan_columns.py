@@ -13,15 +13,15 @@ from klockaretorpet.generations import Generation
 from plans import tree_cache
 from plans.activity_columns import ActivityColumn, add_activity_column
 
-from .models import ActivityReview, FollowUp, FollowUpState
+from .models import ActivityReview, FollowUp
 
 ROUNDS = Generation("followup:rounds-generation")
 
 
 def with_latest_closed_assessment(activities):
-    latest = ActivityReview.objects.filter(
-        activity=OuterRef("pk"), follow_up__state=FollowUpState.CLOSED
-    ).order_by("-follow_up__year")
+    latest = (
+        ActivityReview.objects.closed().filter(activity=OuterRef("pk")).order_by("-follow_up__year")
+    )
     return activities.annotate(
         latest_closed_assessment=Subquery(latest.values("assessment")[:1]),
         latest_closed_year=Subquery(latest.values("follow_up__year")[:1]),

@@ -47,21 +47,6 @@ class UnreportedActivities(ValidationError):
         )
 
 
-def previous_report(follow_up: FollowUp, activity: Activity) -> ActivityReview | None:
-    """The activity's report in the latest closed round of the same plan before this one."""
-    return (
-        ActivityReview.objects.filter(
-            activity=activity,
-            follow_up__plan=follow_up.plan_id,
-            follow_up__year__lt=follow_up.year,
-            follow_up__state=FollowUpState.CLOSED,
-        )
-        .select_related("follow_up")
-        .order_by("-follow_up__year")
-        .first()
-    )
-
-
 def unreported_activities(follow_up: FollowUp):
     return (
         follow_up.plan.activities.exclude(reviews__follow_up=follow_up)

@@ -37,7 +37,6 @@ from .resources import export_round_workbook, import_round, read_round_sheet
 from .rounds import (
     UnreportedActivities,
     close_round,
-    previous_report,
     save_review,
     unreported_activities,
     write_revision,
@@ -137,7 +136,7 @@ def review_edit(request, pk, activity_pk):
             "review": review,
             "form": form,
             "indicator_rows": [(indicator, values.get(indicator.pk)) for indicator in indicators],
-            "previous": previous_report(follow_up, activity) if form else None,
+            "previous": ActivityReview.objects.previous_of(follow_up, activity) if form else None,
         },
     )
 
