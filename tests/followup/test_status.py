@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from followup.models import Assessment, FollowUp, FollowUpState
 from followup.status import TASKS_LISTED, plan_status
+from plans import tree_cache
 from plans.models import ActivityStatus
 from strategies.models import Membership
 from tests.conftest import count_queries
@@ -205,3 +206,48 @@ def test_the_start_page_queries_do_not_grow_with_activities(
 
     with django_assert_max_num_queries(with_ten):
         assert client.get(url).status_code == 200
+
+
+def test_the_declaration_page_shows_each_activitys_latest_closed_assessment(world):
+    url = world["plan"].declaration.get_absolute_url()
+
+    html = world["reader"].get(url).content.decode()
+
+    # Last year's closed round, not this year's open one (where hbn_done is reported).
+    assert ">Avvikelse<" in assessment_cell(html, world["kommun_late"])
+    assert "2025" in assessment_cell(html, world["kommun_late"])
+    assert "badge" not in assessment_cell(html, world["hbn_done"])
+
+
+def assessment_cell(html: str, activity) -> str:
+    row = html.split(f'<td class="code">{activity.reference_code}</td>')[1].split("</tr>")[0]
+    return row.split('data-label="Senaste bedömning"')[1].split("</td>")[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_closing_a_round_shows_in_the_cached_sections_and_a_report_does_not_render_them(
+    client, reader, make_activities, monkeypatch
+):
+    client.force_login(reader)
+    plan, activities = make_activities(3)
+    url = plan.declaration.get_absolute_url()
+    follow_up = FollowUpFactory(plan=plan, year=2026)
+    client.get(url)
+    rendered = []
+    render = tree_cache.render_to_string
+    monkeypatch.setattr(
+        tree_cache, "render_to_string", lambda *a, **k: rendered.append(1) or render(*a, **k)
+    )
+
+    # A report in the open round is preliminary: the plan's sections stay as they were.
+    ActivityReviewFactory(follow_up=follow_up, activity=activities[0])
+    html = client.get(url).content.decode()
+    assert rendered == []
+    assert "badge" not in assessment_cell(html, activities[0])
+
+    follow_up.state = FollowUpState.CLOSED
+    follow_up.save()
+    html = client.get(url).content.decode()
+
+    assert rendered
+    assert ">Enligt plan<" in assessment_cell(html, activities[0])
