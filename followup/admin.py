@@ -2,45 +2,15 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from klockaretorpet import permissions
-from klockaretorpet.guarded_admin import (
-    FilterCheckingChangeList,
-    GuardedAdmin,
-    GuardedStackedInline,
-)
+from klockaretorpet.guarded_admin import FilterCheckingChangeList, GuardedAdmin
 
-from .models import ActivityReview, FollowUp, FollowUpState, PlanVersion
+from .models import FollowUp, FollowUpState, PlanVersion
 from .rounds import close_round
-
-
-class ActivityReviewInline(GuardedStackedInline):
-    model = ActivityReview
-    extra = 0
-    autocomplete_fields = ["activity"]
-    fields = [
-        "activity",
-        ("assessment", "new_status"),
-        "done",
-        "deviations",
-        "next_step",
-        "reviewed_by",
-        "reviewed_at",
-    ]
-    readonly_fields = ["reviewed_by", "reviewed_at"]
-
-    def has_change_permission(self, request, obj=None):
-        # A closed round's reports are shown, never offered for editing.
-        return (obj is None or obj.is_open) and super().has_change_permission(request, obj)
-
-    def has_add_permission(self, request, obj=None):
-        return (obj is None or obj.is_open) and super().has_add_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return (obj is None or obj.is_open) and super().has_delete_permission(request, obj)
 
 
 @admin.register(FollowUp)
@@ -48,9 +18,21 @@ class FollowUpAdmin(GuardedAdmin):
     list_display = ["__str__", "year", "state", "deadline", "meeting_date", "reported"]
     list_filter = ["state", "plan__declaration", "year"]
     list_select_related = ["plan"]
-    fields = ["plan", "year", "deadline", "meeting_date", "summary", "state", "closed_by"]
-    readonly_fields = ["state", "closed_by"]
-    inlines = [ActivityReviewInline]
+    fields = [
+        "plan",
+        "year",
+        "deadline",
+        "meeting_date",
+        "summary",
+        "state",
+        "closed_by",
+        "reporting",
+        "documents",
+    ]
+    readonly_fields = ["state", "closed_by", "reporting", "documents"]
+    # The reports are not inlined: with every activity's report on it the page grew with the
+    # plan (82,000 px and 5 s at 300 activities). They are written on the round's portal page,
+    # which pages, filters and guards them; this page keeps the round's own fields and links.
     actions = ["close_rounds"]
 
     def get_queryset(self, request):
@@ -63,6 +45,45 @@ class FollowUpAdmin(GuardedAdmin):
             # A round belongs to its plan and year for good: reports are tied to both.
             return ["plan", "year", *self.readonly_fields]
         return self.readonly_fields
+
+    def get_fields(self, request, obj=None):
+        # A round being created has no reports and no documents yet.
+        if obj is None:
+            return [field for field in self.fields if field not in {"reporting", "documents"}]
+        return self.fields
+
+    @admin.display(description=_("reporting"))
+    def reporting(self, follow_up: FollowUp) -> str:
+        reported = follow_up.reviews.count()
+        total = follow_up.plan.activities.count()
+        return format_html(
+            '{} <a href="{}">{}</a>',
+            ngettext(
+                "%(reported)d of %(total)d activity reported.",
+                "%(reported)d of %(total)d activities reported.",
+                total,
+            )
+            % {"reported": reported, "total": total},
+            follow_up.get_absolute_url(),
+            _("Reports are written and read on the follow-up's page")
+            if follow_up.is_open
+            else _("The reports are read on the follow-up's page"),
+        )
+
+    @admin.display(description=_("documents"))
+    def documents(self, follow_up: FollowUp) -> str:
+        links = [
+            (reverse("followup:round-report", args=[follow_up.pk]), _("the report (PDF)")),
+            (reverse("followup:round-export", args=[follow_up.pk]), _("the reports as Excel")),
+        ]
+        if follow_up.is_open:
+            links.append(
+                (reverse("followup:round-import", args=[follow_up.pk]), _("import reports"))
+            )
+        version = PlanVersion.objects.filter(follow_up=follow_up).only("pk").first()
+        if version is not None:
+            links.append((version.get_absolute_url(), _("the plan version it wrote")))
+        return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
     @admin.display(description=_("reported"), ordering="review_total")
     def reported(self, follow_up: FollowUp) -> int:
