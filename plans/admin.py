@@ -6,13 +6,13 @@ from django.db.models import Count, Prefetch
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
 
 from klockaretorpet import permissions
-from klockaretorpet.guarded_admin import GuardedAdmin, GuardedTabularInline
+from klockaretorpet.guarded_admin import GuardedAdmin, GuardedStackedInline
 from klockaretorpet.xlsx import FormulaSafeXLSX
 from strategies.models import Strategy
 
@@ -48,7 +48,10 @@ class ActivityPlanAdmin(GuardedAdmin):
         return plan.activity_total
 
 
-class IndicatorInline(GuardedTabularInline):
+class IndicatorInline(GuardedStackedInline):
+    """Stacked, a few fields to a line: nine columns side by side pushed the form past the
+    edge of a 1366 px screen."""
+
     model = Indicator
     extra = 0
     # Swedish users type decimal commas: “25,5”.
@@ -56,15 +59,10 @@ class IndicatorInline(GuardedTabularInline):
         models.DecimalField: {"localize": True, "widget": forms.TextInput(attrs={"size": 9})},
     }
     fields = [
-        "position",
-        "name",
-        "unit",
-        "baseline_value",
-        "baseline_year",
-        "target_value",
-        "target_year",
-        "higher_is_better",
-        "kolada_kpi",
+        ("name", "unit", "position"),
+        ("baseline_value", "baseline_year"),
+        ("target_value", "target_year"),
+        ("higher_is_better", "kolada_kpi"),
     ]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
@@ -95,6 +93,44 @@ class StrategyFilter(admin.SimpleListFilter):
             except ValueError as not_a_number:
                 # As the admin's own filters do: the list is shown again without the filters.
                 raise IncorrectLookupParameters(not_a_number) from None
+        return queryset
+
+
+class MyActivitiesFilter(admin.SimpleListFilter):
+    """The activities the user's organisation answers for, its units included: what an editor
+    looks for first."""
+
+    title = _("my activities")
+    parameter_name = "mine"
+
+    def lookups(self, request, model_admin):
+        if not permissions.organisation_ids_of(request.user):
+            return []
+        return [
+            ("all", _("lead or co-responsible")),
+            ("lead", _("we lead")),
+            ("co", _("we are co-responsible")),
+        ]
+
+    def queryset(self, request, queryset):
+        ids = permissions.organisation_ids_of(request.user)
+        value = self.value()
+        if not ids or value not in {"all", "lead", "co"}:
+            return queryset
+        return queryset.responsible_for(ids, leads=value != "co", shares=value != "lead")
+
+
+class LateFilter(admin.SimpleListFilter):
+    title = _("schedule")
+    parameter_name = "late"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("late"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            # The same definition as the "Late" badge of the portal's pages.
+            return queryset.late(timezone.localdate())
         return queryset
 
 
@@ -148,28 +184,30 @@ class ActivityAdmin(ActivityImportMixin, ExportMixin, GuardedAdmin):
             )
             return HttpResponseRedirect(reverse("admin:plans_activity_changelist"))
 
+    # What an editor needs to find an activity and see how it stands, in columns that fit a
+    # 1366 px screen beside the filters; type and strategy are filters, not columns.
     list_display = [
         "reference_code",
-        "title",
-        "strategy_number",
-        "type_display",
-        "lead_organisation",
+        "title_display",
         "status",
-        "start_display",
-        "end_display",
+        "lead_display",
+        "schedule_display",
         "complete_display",
     ]
-    list_display_links = ["reference_code", "title"]
+    list_display_links = ["reference_code", "title_display"]
+    # The filters editors use first come first.
     list_filter = [
-        "plan",
+        MyActivitiesFilter,
+        "status",
         ("strategy__goal", admin.RelatedOnlyFieldListFilter),
         StrategyFilter,
+        CompletenessFilter,
+        LateFilter,
         "activity_type",
-        "status",
         ("lead_organisation", admin.RelatedOnlyFieldListFilter),
         "success_factors",
         "programme_goals",
-        CompletenessFilter,
+        "plan",
     ]
     search_fields = ["reference_code", "title", "description"]
     autocomplete_fields = ["plan", "strategy", "lead_organisation", "co_organisations"]
@@ -178,17 +216,46 @@ class ActivityAdmin(ActivityImportMixin, ExportMixin, GuardedAdmin):
     empty_value_display = "–"
     inlines = [IndicatorInline]
     list_per_page = 50
+    # The plan's own words, in the order the declaration asks for them ("för varje aktivitet
+    # ska preliminär tidplan, ansvar och mätbarhet beskrivas"); the change form template puts
+    # the indicators right after Mätbarhet (templates/admin/plans/activity/change_form.html).
     fieldsets = [
-        (None, {"fields": ["plan", "strategy", "reference_code", "title", "description"]}),
-        (_("Type and status"), {"fields": ["activity_type", "status"]}),
+        (
+            _("Activity"),
+            {
+                "fields": [
+                    "plan",
+                    "strategy",
+                    "reference_code",
+                    "title",
+                    "description",
+                    "activity_type",
+                    "status",
+                ]
+            },
+        ),
         (_("Schedule"), {"fields": [("planned_start", "planned_end"), "schedule_note"]}),
         (
             _("Responsibility"),
             {"fields": ["lead_organisation", "co_organisations", "responsible_unit"]},
         ),
-        (_("Measurability"), {"fields": ["measurability"]}),
-        (_("Links to the declaration"), {"fields": ["success_factors", "programme_goals"]}),
+        (
+            _("Measurability"),
+            {
+                "fields": ["measurability"],
+                "description": _(
+                    "How you will know that the activity succeeded: describe it in words and, "
+                    "where it can be counted, add indicators with a baseline and a target."
+                ),
+            },
+        ),
+        (
+            _("Links to success factors and programme goals"),
+            {"fields": ["success_factors", "programme_goals"]},
+        ),
     ]
+    # How many fieldsets come before the indicators in the change form.
+    fieldsets_before_indicators = 4
 
     def get_queryset(self, request):
         # Completeness is shown per row, so the indicators come in one extra query.
@@ -215,27 +282,24 @@ class ActivityAdmin(ActivityImportMixin, ExportMixin, GuardedAdmin):
             kwargs["widget"] = forms.CheckboxSelectMultiple
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
-    @admin.display(description=_("strategy"), ordering="strategy__goal__position")
-    def strategy_number(self, activity: Activity) -> str:
-        return activity.strategy.number
-
-    @admin.display(description=_("type"), ordering="activity_type")
-    def type_display(self, activity: Activity) -> str:
-        return activity.activity_type_short_label or "–"
-
-    @admin.display(description=_("planned start"), ordering="planned_start")
-    def start_display(self, activity: Activity) -> str:
-        return (
-            date_format(activity.planned_start, "YEAR_MONTH_FORMAT")
-            if activity.planned_start
-            else "–"
+    @admin.display(description=_("title"), ordering="title")
+    def title_display(self, activity: Activity) -> str:
+        # Two lines at most on the list (CSS), the whole title in the page for screen readers
+        # and on hover.
+        return format_html(
+            '<span class="clamped-title" title="{}">{}</span>', activity.title, activity.title
         )
 
-    @admin.display(description=_("planned end"), ordering="planned_end")
-    def end_display(self, activity: Activity) -> str:
-        return (
-            date_format(activity.planned_end, "YEAR_MONTH_FORMAT") if activity.planned_end else "–"
-        )
+    @admin.display(description=_("lead organisation"), ordering="lead_organisation__name")
+    def lead_display(self, activity: Activity) -> str:
+        organisation = activity.lead_organisation
+        if organisation is None:
+            return "–"
+        return organisation.short_name or organisation.name
+
+    @admin.display(description=_("schedule"), ordering="planned_start")
+    def schedule_display(self, activity: Activity) -> str:
+        return activity.schedule_label or "–"
 
     @admin.display(description=_("complete"), boolean=True)
     def complete_display(self, activity: Activity) -> bool:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import functools
+import operator
 import re
 from decimal import Decimal
 
@@ -278,16 +280,20 @@ class ActivityQuerySet(models.QuerySet):
     def missing(self, part: MissingPart) -> ActivityQuerySet:
         return self.filter(incomplete_conditions()[part])
 
-    def responsible_for(self, organisation_ids) -> ActivityQuerySet:
-        """The activities one of these organisations leads or shares responsibility for."""
-        return self.filter(
-            Q(lead_organisation__in=organisation_ids)
-            | Q(
-                pk__in=Activity.co_organisations.through.objects.filter(
-                    organisation__in=organisation_ids
-                ).values("activity")
+    def responsible_for(self, organisation_ids, *, leads=True, shares=True) -> ActivityQuerySet:
+        """The activities one of these organisations leads (`leads`) or shares responsibility
+        for (`shares`)."""
+        conditions = []
+        if leads:
+            conditions.append(Q(lead_organisation__in=organisation_ids))
+        if shares:
+            co_led = Activity.co_organisations.through.objects.filter(
+                organisation__in=organisation_ids
             )
-        )
+            conditions.append(Q(pk__in=co_led.values("activity")))
+        if not conditions:
+            return self.none()
+        return self.filter(functools.reduce(operator.or_, conditions))
 
     def late(self, today: datetime.date | None = None) -> ActivityQuerySet:
         """Database twin of `Activity.late_reasons`; keep the two in step."""

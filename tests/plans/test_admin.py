@@ -1,4 +1,5 @@
 import datetime
+import re
 
 import pytest
 from django.contrib import admin
@@ -6,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from followup.models import ActivityReview, Assessment, FollowUp
 from followup.rounds import close_round
@@ -237,3 +239,107 @@ def test_activity_changelist_queries_do_not_grow_with_activities(
     with django_assert_max_num_queries(with_ten):
         response = admin_client.get(url)
     assert response.context["cl"].result_count == 200
+
+
+@pytest.fixture
+def editor_at_the_kommun(db, django_user_model):
+    """An editor at the kommun, whose units (its administrations) it answers for too."""
+    from django.contrib.auth.models import Group
+
+    kommun = OrganisationFactory(name="Norrköpings kommun")
+    unit = OrganisationFactory(name="Kultur- och fritidskontoret", parent=kommun)
+    user = django_user_model.objects.create_user("redaktor.kommun", password="x" * 12)
+    user.groups.add(Group.objects.get_or_create(name="Redaktör")[0])
+    Membership.objects.create(user=user, organisation=kommun)
+    return user, kommun, unit
+
+
+def listed_codes(client, query: str) -> set[str]:
+    response = client.get(reverse("admin:plans_activity_changelist") + query)
+    assert response.status_code == 200
+    return {activity.reference_code for activity in response.context["cl"].result_list}
+
+
+def test_my_activities_lists_what_the_editors_organisation_and_its_units_answer_for(
+    client, editor_at_the_kommun
+):
+    user, kommun, unit = editor_at_the_kommun
+    other = OrganisationFactory(name="Hyresbostäder")
+    led = ActivityFactory(lead_organisation=kommun)
+    plan = led.plan
+    led_by_unit = ActivityFactory(plan=plan, strategy=led.strategy, lead_organisation=unit)
+    shared = ActivityFactory(plan=plan, strategy=led.strategy, lead_organisation=other)
+    shared.co_organisations.add(unit)
+    not_ours = ActivityFactory(plan=plan, strategy=led.strategy, lead_organisation=other)
+    client.force_login(user)
+
+    assert listed_codes(client, "?mine=all") == {
+        led.reference_code,
+        led_by_unit.reference_code,
+        shared.reference_code,
+    }
+    assert listed_codes(client, "?mine=lead") == {led.reference_code, led_by_unit.reference_code}
+    assert listed_codes(client, "?mine=co") == {shared.reference_code}
+    assert not_ours.reference_code in listed_codes(client, "")
+
+
+def test_the_late_filter_lists_the_activities_behind_their_schedule(admin_client):
+    today = timezone.localdate().replace(day=1)
+    past = ActivityFactory(
+        planned_start=datetime.date(2020, 1, 1), planned_end=today.replace(year=today.year - 1)
+    )
+    ActivityFactory(
+        plan=past.plan,
+        strategy=past.strategy,
+        planned_start=datetime.date(2020, 1, 1),
+        planned_end=today.replace(year=today.year - 1),
+        status="done",
+    )
+    ActivityFactory(
+        plan=past.plan,
+        strategy=past.strategy,
+        planned_start=today,
+        planned_end=today.replace(year=today.year + 1),
+    )
+
+    assert listed_codes(admin_client, "?late=yes") == {past.reference_code}
+
+
+def test_the_activity_list_shows_the_columns_an_editor_needs(admin_client):
+    activity = ActivityFactory(
+        title="En mycket lång rubrik " * 10,
+        planned_start=datetime.date(2024, 3, 1),
+        planned_end=datetime.date(2025, 12, 1),
+    )
+    html = admin_client.get(reverse("admin:plans_activity_changelist")).content.decode()
+
+    headers = re.findall(r'<th scope="col" class="[^"]*column-(\w+)', html)
+    assert headers == [
+        "reference_code",
+        "title_display",
+        "status",
+        "lead_display",
+        "schedule_display",
+        "complete_display",
+    ]
+    assert "mars 2024 – december 2025" in html
+    # The whole title is in the page, shortened only on the screen.
+    assert f'title="{activity.title}"' in html
+    assert 'id="nav-sidebar"' not in html
+
+
+def test_an_editors_activity_list_costs_the_same_queries_for_any_number_of_activities(
+    client, editor_at_the_kommun, make_activities, django_assert_max_num_queries
+):
+    user, kommun, _unit = editor_at_the_kommun
+    plan, activities = make_activities(10)
+    Activity.objects.filter(pk__in=[a.pk for a in activities]).update(lead_organisation=kommun)
+    client.force_login(user)
+    url = reverse("admin:plans_activity_changelist") + "?mine=all&all="
+    with_ten = count_queries(client, url)
+    _plan, more = make_activities(50, plan=plan)
+    Activity.objects.filter(pk__in=[a.pk for a in more]).update(lead_organisation=kommun)
+
+    with django_assert_max_num_queries(with_ten):
+        response = client.get(url)
+    assert response.context["cl"].result_count == 60
