@@ -1,7 +1,11 @@
 from klockaretorpet import permissions
+from klockaretorpet.admin_site import may_enter_admin
 
 
 def roles(request) -> dict:
     """What the navigation offers: asked lazily, so pages that don't show it pay nothing."""
     user = getattr(request, "user", None)
-    return {"can_view_audit": lambda: permissions.can_view_audit(user)}
+    return {
+        "can_view_audit": lambda: permissions.can_view_audit(user),
+        "can_enter_admin": lambda: user is not None and may_enter_admin(user),
+    }

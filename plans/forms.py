@@ -75,38 +75,15 @@ class ActivityAdminForm(VersionedModelForm):
             "version",
         ]
         field_classes = {"planned_start": MonthField, "planned_end": MonthField}
-
-
-class ActivityPortalForm(VersionedModelForm):
-    """What responsible staff update in the portal; structure and ansvar stay in the admin."""
-
-    class Meta:
-        model = Activity
-        fields = [
-            "title",
-            "description",
-            "activity_type",
-            "status",
-            "planned_start",
-            "planned_end",
-            "schedule_note",
-            "responsible_unit",
-            "measurability",
-            "version",
-        ]
-        field_classes = {"planned_start": MonthField, "planned_end": MonthField}
-        widgets = {
-            "activity_type": forms.RadioSelect,
-            "description": forms.Textarea(attrs={"rows": 4}),
-            "measurability": forms.Textarea(attrs={"rows": 3}),
+        # The declaration's own definitions, where an editor chooses.
+        help_texts = {
+            "activity_type": _(
+                "The declaration's three kinds of activity: which one decides how it is "
+                "financed and decided."
+            ),
+            # The Mätbarhet section's description says what it means; said once is enough.
+            "measurability": "",
         }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["activity_type"].choices = [
-            choice for choice in self.fields["activity_type"].choices if choice[0]
-        ]
-        self.fields["activity_type"].required = False
 
 
 @dataclass(frozen=True)

@@ -2,17 +2,14 @@
 
 from dataclasses import dataclass
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from klockaretorpet import permissions
 from klockaretorpet.change_history import change_entries, history_queryset, month_formatter
-from klockaretorpet.concurrency import StaleObjectError
 from klockaretorpet.xlsx import FormulaSafeXLSX
 from strategies.models import (
     Goal,
@@ -23,7 +20,7 @@ from strategies.models import (
 )
 
 from . import activity_columns, activity_page, overviews, tree_cache
-from .forms import ActivityFilterForm, ActivityPortalForm
+from .forms import ActivityFilterForm
 from .models import Activity, ActivityPlan
 from .resources import export_activities_workbook
 
@@ -206,31 +203,14 @@ def activity_detail(request, pk):
 
 
 @permissions.allowed_when(permissions.can_view)
+@require_safe
 def activity_edit(request, pk):
-    activity = get_object_or_404(
-        Activity.objects.select_related(
-            "plan__declaration__district", "strategy__goal"
-        ).prefetch_related("co_organisations"),
-        pk=pk,
-    )
+    """Activities are edited in the admin, the one editing form for every role; this address
+    (in bookmarks and e-mails) leads there after the same permission check."""
+    activity = get_object_or_404(Activity.objects.select_related("lead_organisation"), pk=pk)
     if not permissions.can_change(request.user, activity):
         raise PermissionDenied
-    form = ActivityPortalForm(request.POST or None, instance=activity)
-    if request.method == "POST" and form.is_valid():
-        if not permissions.can_change_fields(request.user, activity, form.changed_data):
-            raise PermissionDenied
-        try:
-            form.save()
-        except StaleObjectError as stale:
-            form.add_error(None, str(stale))
-        else:
-            messages.success(request, _("The activity was saved."))
-            return redirect(activity)
-    return render(
-        request,
-        "plans/activity_form.html",
-        {"activity": activity, "declaration": activity.plan.declaration, "form": form},
-    )
+    return redirect("admin:plans_activity_change", activity.pk)
 
 
 # --- read-only overviews of the current plan (the dashboard is the follow-up app's) ----------

@@ -35,7 +35,7 @@ def portal_pages() -> dict[str, str]:
         "coverage": "/avsiktsforklaringar/klockaretorpet/tackning/",
         "goal": "/avsiktsforklaringar/klockaretorpet/malbilder/1/",
         "activity": f"/aktiviteter/{activity.pk}/",
-        "activity edit": f"/aktiviteter/{activity.pk}/redigera/",
+        "activity edit": f"/admin/plans/activity/{activity.pk}/change/",
         "follow-up round": f"/uppfoljningar/{open_round.pk}/",
         "review form": f"/uppfoljningar/{open_round.pk}/aktiviteter/{activity.pk}/",
         "round import": f"/uppfoljningar/{open_round.pk}/importera/",

@@ -1,0 +1,29 @@
+"""The admin is the portal's one place to edit the plan, so the role decides who enters it.
+
+Django's own site admits staff users only; an editor whose account lacked *Personalstatus* got a
+link to a login page they could not pass. Here every active user whose role edits (plan
+administrators and editors) is admitted, as are staff users; what each may do inside is the
+permission policy's answer, as before."""
+
+from django.contrib import admin
+from django.contrib.admin.apps import AdminConfig
+
+from klockaretorpet import permissions
+
+
+def may_enter_admin(user) -> bool:
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return user.is_staff or permissions.role_of(user) in (
+        permissions.Role.PLAN_ADMIN,
+        permissions.Role.EDITOR,
+    )
+
+
+class PortalAdminSite(admin.AdminSite):
+    def has_permission(self, request):
+        return may_enter_admin(request.user)
+
+
+class PortalAdminConfig(AdminConfig):
+    default_site = "klockaretorpet.admin_site.PortalAdminSite"

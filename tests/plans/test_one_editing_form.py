@@ -1,0 +1,94 @@
+"""One way to edit an activity: the admin's form, for every role that edits, reached from the
+activity page by one link; the role, not *Personalstatus*, opens the admin."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import reverse
+
+from plans.models import Activity
+from strategies.models import Membership
+from tests.factories import ActivityFactory, OrganisationFactory
+from tests.plans.test_admin import activity_form_data
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people(django_user_model):
+    """Users of each role, none of them ticked *Personalstatus*, and an activity Hyresbostäder
+    leads."""
+    hyresbostader = OrganisationFactory(name="Hyresbostäder")
+    kommun = OrganisationFactory(name="Norrköpings kommun")
+    clients = {}
+    for username, group, organisation in [
+        ("redaktor.hbn", "Redaktör", hyresbostader),
+        ("redaktor.kommun", "Redaktör", kommun),
+        ("lasare", "Läsare", kommun),
+        ("planadmin", "Planadministratör", kommun),
+    ]:
+        user = django_user_model.objects.create_user(username, is_staff=False)
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
+        Membership.objects.create(user=user, organisation=organisation)
+        client = Client()
+        client.force_login(user)
+        clients[username] = client
+    return clients, ActivityFactory(title="Trygghetsvandring", lead_organisation=hyresbostader)
+
+
+def edit_links(client, activity) -> list[str]:
+    html = client.get(activity.get_absolute_url()).content.decode()
+    main = html[html.index("<main") : html.index("</main>")]
+    return re.findall(r'<a class="button[^"]*" href="([^"]+)"', main)
+
+
+def test_an_editor_without_staff_status_edits_their_activity_in_the_admin(people):
+    clients, activity = people
+    editor = clients["redaktor.hbn"]
+    url = reverse("admin:plans_activity_change", args=[activity.pk])
+
+    assert editor.get(url).status_code == 200
+    saved = editor.post(url, activity_form_data(activity, title="Trygghetsvandring i kvarteret"))
+
+    assert saved.status_code == 302
+    assert Activity.objects.get(pk=activity.pk).title == "Trygghetsvandring i kvarteret"
+    assert editor.get(reverse("admin:index")).status_code == 200
+
+
+def test_a_reader_cannot_enter_the_admin(people):
+    clients, activity = people
+    reader = clients["lasare"]
+
+    for url in [
+        reverse("admin:index"),
+        reverse("admin:plans_activity_change", args=[activity.pk]),
+    ]:
+        response = reader.get(url)
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("admin:login"))
+    header = reader.get("/").content.decode()
+    assert f'href="{reverse("admin:index")}"' not in header
+
+
+def test_the_activity_page_has_one_edit_link_to_the_admin_for_those_who_may_change_it(people):
+    clients, activity = people
+    admin_form = reverse("admin:plans_activity_change", args=[activity.pk])
+
+    assert edit_links(clients["redaktor.hbn"], activity) == [admin_form]
+    assert edit_links(clients["planadmin"], activity) == [admin_form]
+    assert edit_links(clients["redaktor.kommun"], activity) == []
+    assert edit_links(clients["lasare"], activity) == []
+
+
+def test_the_old_portal_edit_address_leads_to_the_admin_form(people):
+    clients, activity = people
+    old_address = reverse("plans:activity-edit", args=[activity.pk])
+
+    response = clients["redaktor.hbn"].get(old_address)
+
+    assert response.status_code == 302
+    assert response.url == reverse("admin:plans_activity_change", args=[activity.pk])
+    assert clients["redaktor.kommun"].get(old_address).status_code == 403
+    assert clients["lasare"].get(old_address).status_code == 403
