@@ -210,7 +210,9 @@ class ActivityAdmin(ActivityImportMixin, ExportMixin, GuardedAdmin):
         "plan",
     ]
     search_fields = ["reference_code", "title", "description"]
-    autocomplete_fields = ["plan", "strategy", "lead_organisation", "co_organisations"]
+    # Co-responsible organisations are ticked, not searched: the partnership has a few dozen,
+    # and the search box of the multiple autocomplete has no name a screen reader can say.
+    autocomplete_fields = ["plan", "strategy", "lead_organisation"]
     readonly_fields = ["reference_code"]
     radio_fields = {"activity_type": admin.VERTICAL}
     empty_value_display = "–"
@@ -278,7 +280,7 @@ class ActivityAdmin(ActivityImportMixin, ExportMixin, GuardedAdmin):
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name in {"success_factors", "programme_goals"}:
+        if db_field.name in {"success_factors", "programme_goals", "co_organisations"}:
             kwargs["widget"] = forms.CheckboxSelectMultiple
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
