@@ -35,7 +35,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from import_export import resources
 from import_export.results import Result, RowResult
 
@@ -89,6 +89,41 @@ class RowPreview:
         return self.key
 
 
+@dataclass(frozen=True)
+class RowProblem:
+    """One problem of a file: the sheet row and column it is in (none for the file as a
+    whole), and what is wrong, in the words of the user's language."""
+
+    row: int | None
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        if self.row is None:
+            return _("The file: %(error)s") % {"error": self.message}
+        if self.column:
+            return _("Row %(row)d, column “%(column)s”: %(message)s") % {
+                "row": self.row,
+                "column": self.column,
+                "message": self.message,
+            }
+        return _("Row %(row)d: %(message)s") % {"row": self.row, "message": self.message}
+
+
+# How each kind of row is counted in a preview's summary line: "3 nya, 12 ändrade, …".
+KIND_COUNTS = {
+    RowKind.NEW: lambda count: ngettext("%(count)d new", "%(count)d new", count),
+    RowKind.CHANGED: lambda count: ngettext("%(count)d changed", "%(count)d changed", count),
+    RowKind.UNCHANGED: lambda count: ngettext("%(count)d unchanged", "%(count)d unchanged", count),
+    RowKind.UNREPORTED: lambda count: ngettext(
+        "%(count)d not reported", "%(count)d not reported", count
+    ),
+    RowKind.INVALID: lambda count: ngettext(
+        "%(count)d with errors", "%(count)d with errors", count
+    ),
+}
+
+
 @dataclass
 class ImportOutcome:
     result: Any
@@ -96,6 +131,7 @@ class ImportOutcome:
     counts: dict[str, int]
     changes: list[str]
     rows: list[RowPreview] = field(default_factory=list)
+    row_problems: list[RowProblem] = field(default_factory=list)
     # "1.2.2 Title" of the objects the import could expect in the file that it does not hold.
     absent: list[str] = field(default_factory=list)
     # The worksheet read, when the workbook had several.
@@ -109,6 +145,44 @@ class ImportOutcome:
     def refused(self) -> bool:
         """Whether the file as a whole was refused, before any row was read."""
         return bool(self.result.base_errors)
+
+    # --- the preview, as a summary: counts, problems, changes, new rows, unchanged rows ---
+
+    @property
+    def counts_line(self) -> str:
+        """“103 rader: 3 nya, 12 ändrade, 85 oförändrade, 3 med fel”; the kinds no row has are
+        left out, so the line says only what the file does."""
+        if self.refused:
+            return ""
+        invalid_rows = len({problem.row for problem in self.row_problems if problem.row})
+        counts = {**self.counts, RowKind.INVALID: invalid_rows}
+        parts = [
+            KIND_COUNTS[kind](count) % {"count": count}
+            for kind, count in counts.items()
+            if count and kind in KIND_COUNTS
+        ]
+        total = sum(self.counts.get(kind, 0) for kind in self.counts if kind != RowKind.INVALID)
+        total += invalid_rows
+        return ngettext("%(total)d row: %(counts)s.", "%(total)d rows: %(counts)s.", total) % {
+            "total": total,
+            "counts": ", ".join(parts) or _("nothing to import"),
+        }
+
+    @property
+    def changed_rows(self) -> list[RowPreview]:
+        return [row for row in self.rows if row.kind == RowKind.CHANGED]
+
+    @property
+    def new_rows(self) -> list[RowPreview]:
+        return [row for row in self.rows if row.kind == RowKind.NEW]
+
+    @property
+    def unchanged_rows(self) -> list[RowPreview]:
+        return [row for row in self.rows if row.kind == RowKind.UNCHANGED]
+
+    @property
+    def unreported_rows(self) -> list[RowPreview]:
+        return [row for row in self.rows if row.kind == RowKind.UNREPORTED]
 
 
 class SheetResult(Result):
@@ -478,9 +552,11 @@ class SheetResource(resources.ModelResource):
 
     def outcome(self, result) -> ImportOutcome:
         rows = self.preview_rows(result)
+        row_problems = self.row_problems(result)
         return ImportOutcome(
             result=result,
-            problems=self.describe_problems(result),
+            problems=[str(problem) for problem in row_problems],
+            row_problems=row_problems,
             counts=count_kinds(rows, self.ROW_KINDS),
             changes=self.describe_changes(rows),
             rows=rows,
@@ -510,34 +586,24 @@ class SheetResource(resources.ModelResource):
 
     def describe_problems(self, result) -> list[str]:
         """Every problem of the file, each naming the sheet row and the column, in Swedish."""
-        problems = [
-            _("The file: %(error)s") % {"error": error.error} for error in result.base_errors
-        ]
+        return [str(problem) for problem in self.row_problems(result)]
+
+    def row_problems(self, result) -> list[RowProblem]:
+        """Every problem of the file, by sheet row and the sheet's own column heading."""
+        problems = [RowProblem(None, "", str(error.error)) for error in result.base_errors]
         if problems:
             # A file with wrong columns makes every row wrong too; the file's problem is the news.
             return problems
         columns = {item.attribute: item.column_name for item in self.fields.values()}
         for number, errors in result.row_errors():
-            for error in errors:
-                problems.append(_("Row %(row)d: %(error)s") % {"row": number, "error": error.error})
+            problems.extend(RowProblem(number, "", str(error.error)) for error in errors)
         for invalid in result.invalid_rows:
             for attribute, messages in invalid.error_dict.items():
-                for message in messages:
-                    if attribute in columns:
-                        problems.append(
-                            _("Row %(row)d, column “%(column)s”: %(message)s")
-                            % {
-                                "row": invalid.number,
-                                "column": columns[attribute],
-                                "message": message,
-                            }
-                        )
-                    else:
-                        problems.append(
-                            _("Row %(row)d: %(message)s")
-                            % {"row": invalid.number, "message": message}
-                        )
-        return problems
+                column = columns.get(attribute, "")
+                problems.extend(
+                    RowProblem(invalid.number, str(column), str(message)) for message in messages
+                )
+        return sorted(problems, key=lambda problem: problem.row or 0)
 
     def describe_changes(self, rows: list[RowPreview]) -> list[str]:
         """“Rad 4 (1.1.1): Aktivitet: ”gammal” → ”ny”” for every new or changed row."""

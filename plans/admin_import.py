@@ -61,6 +61,9 @@ class ActivityConfirmImportForm(ConfirmImportForm):
 class ActivityImportMixin(ImportMixin):
     import_form_class = ActivityImportForm
     confirm_form_class = ActivityConfirmImportForm
+    # The preview as a summary (counts, problems, changed cells, new rows; the unchanged rows
+    # collapsed) instead of the library's table of every column of every row.
+    import_template_name = "admin/plans/activity/import.html"
 
     def get_import_formats(self):
         return [ActivitySheet]
@@ -104,22 +107,24 @@ class ActivityImportMixin(ImportMixin):
         if context.get("confirm_form") is None:
             pending.discard_kept()
         result, form = context.get("result"), context.get("form")
-        if result is not None and not result.base_errors and form is not None:
-            self._note_what_the_preview_read(request, result, form.cleaned_data["declaration"])
+        if result is not None and form is not None:
+            resource = ActivityResource(declaration=form.cleaned_data["declaration"])
+            resource.sheet = getattr(result, "sheet", None)
+            outcome = resource.outcome(result)
+            context["outcome"] = outcome
+            if not result.base_errors:
+                self._note_what_the_preview_read(request, outcome)
         return response
 
-    def _note_what_the_preview_read(self, request, result, declaration) -> None:
+    def _note_what_the_preview_read(self, request, outcome) -> None:
         """Which sheet was read, and which activities the file leaves out (kept as they are)."""
-        resource = ActivityResource(declaration=declaration)
-        resource.sheet = getattr(result, "sheet", None)
-        sheet_name = getattr(resource.sheet, "sheet_name", "")
-        if sheet_name:
+        if outcome.sheet_name:
             messages.info(
                 request,
                 _("The sheet “%(sheet)s” was read: it has the columns of an activity sheet.")
-                % {"sheet": sheet_name},
+                % {"sheet": outcome.sheet_name},
             )
-        absent = resource.absent([])
+        absent = outcome.absent
         if absent:
             messages.warning(
                 request,
@@ -161,6 +166,14 @@ class ActivityImportMixin(ImportMixin):
                 form.add_error("import_file", error.message % (error.params or {}))
         else:
             super().add_data_read_fail_error_to_form(form, e)
+
+    def add_success_message(self, result, request):
+        resource = ActivityResource()
+        resource.sheet = getattr(result, "sheet", None)
+        messages.success(
+            request,
+            _("The import is done. %(counts)s") % {"counts": resource.outcome(result).counts_line},
+        )
 
     def process_result(self, result, request):
         if result.has_errors() or result.has_validation_errors() or result.base_errors:

@@ -313,7 +313,8 @@ def test_a_bad_sheet_lists_its_problems_and_imports_nothing(world):
     text = response.content.decode()
 
     assert "Ingenting importerades" in text
-    assert "Rad 2, kolumn ”Bedömning”" in text
+    # Each problem by the sheet's own row and column heading.
+    assert "<tr><td>2</td><td>Bedömning</td>" in text
     assert not response.context["token"]
     assert not ActivityReview.objects.exists()
 
@@ -470,3 +471,69 @@ def test_who_may_close_and_import_a_round(django_user_model, group, is_open, may
 
     assert permissions.can_close_round(user, follow_up) is may_close
     assert permissions.can_import_round(user, follow_up) is may_import
+
+
+def test_the_round_import_preview_reads_as_the_activity_import_does(world):
+    """A round sheet saved by Swedish Excel as CSV: the counts first, only the changed cells of
+    a changed report, the new report, the unreported and unchanged rows collapsed."""
+    import io
+
+    import openpyxl
+
+    from tests.sheet_files import as_excel_csv
+
+    admin, client = world["admin"]
+    plan, follow_up = world["plan"], world["follow_up"]
+    strategy = world["kommun_activity"].strategy
+    kept = ActivityFactory(plan=plan, strategy=strategy, title="Boendedialog")
+    changed = ActivityFactory(plan=plan, strategy=strategy, title="Fritidsgård")
+    for activity in (kept, changed):
+        ActivityReview.objects.create(
+            follow_up=follow_up,
+            activity=activity,
+            assessment=Assessment.ON_TRACK,
+            done=f"Genomfört enligt plan: {activity.title}.",
+            next_step="Fortsätter som planerat.",
+            new_status=ActivityStatus.ONGOING,
+            reviewed_by=admin,
+        )
+    exported = client.get(reverse("followup:round-export", args=[follow_up.pk]))
+    workbook = openpyxl.load_workbook(io.BytesIO(exported.content))
+    sheet = workbook.active
+    headings = {cell.value: cell.column for cell in sheet[1]}
+    rows = {row[0].value: row[0].row for row in sheet.iter_rows(min_row=2)}
+    sheet.cell(rows[changed.reference_code], headings["Bedömning"]).value = "avvikelse"
+    sheet.cell(
+        rows[changed.reference_code], headings["Avvikelser och orsaker"]
+    ).value = "Lokalen stängd."
+    new = rows[world["kommun_activity"].reference_code]
+    sheet.cell(new, headings["Bedömning"]).value = "enligt plan"
+    sheet.cell(new, headings["Vad som har gjorts"]).value = "Läxhjälp varje tisdag."
+    sheet.cell(new, headings["Ny status"]).value = "pågående"
+    file = io.BytesIO(as_excel_csv(workbook))
+    file.name = "uppfoljning.csv"
+
+    preview = client.post(
+        reverse("followup:round-import", args=[follow_up.pk]), {"import_file": file}
+    )
+    page = preview.content.decode()
+    summary = page[page.index('<section class="import-summary"') : page.index("</section>")]
+
+    assert preview.context["token"]
+    assert "uppfoljning.csv: 4 rader: 1 ny, 1 ändrad, 1 oförändrad, 1 ej rapporterad." in summary
+    changed_row = summary[summary.index(f"{changed.reference_code} Fritidsgård") :]
+    changed_row = changed_row[: changed_row.index("</tr>")]
+    assert "<strong>Bedömning:</strong> <del>enligt plan</del>" in changed_row
+    assert (
+        '<strong>Avvikelser och orsaker:</strong> <span class="import-summary__empty">(tom)</span>'
+        in (changed_row)
+    )
+    assert "Vad som har gjorts" not in changed_row
+    assert "1 ny rad" in summary
+    assert "Läxhjälp varje tisdag." in summary
+    # Collapsed: named by code, their reports not repeated.
+    assert "1 oförändrad rad" in summary
+    assert "Genomfört enligt plan: Boendedialog." not in summary
+    assert "1 rad ej rapporterad" in summary
+    assert "None" not in summary
+    assert page.index("4 rader:") < page.index('name="token"')

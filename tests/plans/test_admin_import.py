@@ -10,7 +10,7 @@ from django.urls import reverse
 from klockaretorpet import pending_uploads
 from plans.models import Activity
 from tests.plans.test_import import columns, exported_sheet, row_of
-from tests.sheet_files import encrypted, workbook_bytes
+from tests.sheet_files import as_excel_csv, encrypted, workbook_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -195,3 +195,97 @@ def test_a_user_with_three_previews_holds_two(admin_client, admin_user, declarat
     assert expired.status_code == 302
     messages = [str(m) for m in get_messages(expired.wsgi_request)]
     assert "Förhandsvisningen har gått ut. Ladda upp filen igen." in messages
+
+
+def summary_section(page: str) -> str:
+    return page[page.index('<section class="import-summary"') : page.index("</section>")]
+
+
+def test_the_preview_of_a_swedish_excel_csv_reads_as_a_summary(admin_client, declaration):
+    """A sheet saved by Swedish Excel as CSV (`;`, Windows-1252), not by the portal: the counts
+    first, only the changed cells of a changed row, the new row, the unchanged rows collapsed."""
+    workbook = exported_sheet(declaration)
+    sheet = workbook.active
+    heading = columns(sheet)
+    sheet.cell(row_of(sheet, "1.1.1"), heading["Aktivitet"]).value = "Ny rubrik för 1.1.1"
+    # The complete activity (Trygghetsvandringar): a new status, its planned end emptied.
+    sheet.cell(row_of(sheet, "1.3.1"), heading["Status"]).value = "pågående"
+    sheet.cell(row_of(sheet, "1.3.1"), heading["Planerat slut"]).value = None
+    new_row = sheet.max_row + 1
+    for name, value in {
+        "Strategi": "1.2",
+        "Aktivitet": "Läxhjälp i biblioteket",
+        "Status": "planerad",
+    }.items():
+        sheet.cell(new_row, heading[name]).value = value
+    rows = sheet.max_row - 1
+    unchanged = Activity.objects.exclude(reference_code__in=["1.1.1", "1.3.1"])
+    content = as_excel_csv(workbook, encoding="cp1252")
+
+    shown = admin_client.post(
+        reverse(IMPORT_URL),
+        {
+            "declaration": declaration.pk,
+            "format": "0",
+            "import_file": SimpleUploadedFile("aktiviteter.csv", content),
+        },
+    )
+    page = shown.content.decode()
+    summary = summary_section(page)
+
+    assert shown.context["confirm_form"] is not None
+    assert f"{rows} rader: 1 ny, 2 ändrade, {unchanged.count()} oförändrade." in summary, summary[
+        :400
+    ]
+    # The counts come before the details and before the button that confirms.
+    assert summary.index("oförändrade.") < summary.index("2 ändrade rader")
+    assert page.index("2 ändrade rader") < page.index("Bekräfta import")
+    # The sheet's own headings, never the resource's keys or Python's None.
+    assert "<strong>Aktivitet:</strong>" in summary
+    for key in ["PLANNED_END", "planned_end", "STRATEGY", "None"]:
+        assert key not in summary, key
+    # A changed row lists what changed, nothing else.
+    changed_row = summary[summary.index("1.3.1 Trygghetsvandringar") :]
+    changed_row = changed_row[: changed_row.index("</tr>")]
+    assert "<strong>Status:</strong> <del>planerad</del>" in changed_row
+    assert "<strong>Planerat slut:</strong>" in changed_row
+    assert "(tom)" in changed_row
+    assert "Aktivitet:" not in changed_row
+    assert "Beskrivning:" not in changed_row
+    assert "1 ny rad" in summary
+    assert "Läxhjälp i biblioteket" in summary
+    # The unchanged rows are counted and named by code, not shown in full.
+    assert f"{unchanged.count()} oförändrade rader" in summary
+    for activity in unchanged:
+        assert activity.reference_code in summary
+        assert activity.title not in summary, activity.title
+    assert "1 nya" not in summary
+
+
+def test_the_preview_of_a_file_with_errors_names_row_column_and_problem(admin_client, declaration):
+    workbook = exported_sheet(declaration)
+    sheet = workbook.active
+    heading = columns(sheet)
+    sheet.cell(row_of(sheet, "1.2.1"), heading["Strategi"]).value = "Finns inte"
+    sheet.cell(row_of(sheet, "3.1.1"), heading["Planerad start"]).value = "våren 2025"
+
+    shown = admin_client.post(
+        reverse(IMPORT_URL),
+        {
+            "declaration": declaration.pk,
+            "format": "0",
+            "import_file": SimpleUploadedFile("fel.xlsx", workbook_bytes(workbook)),
+        },
+    )
+    summary = summary_section(shown.content.decode())
+
+    assert shown.context.get("confirm_form") is None
+    assert "2 med fel." in summary
+    assert "2 fel att rätta" in summary
+    for code, column, message in [
+        ("1.2.1", "Strategi", "Okänd strategi ”Finns inte”"),
+        ("3.1.1", "Planerad start", "”våren 2025” är inte en månad"),
+    ]:
+        row = row_of(sheet, code)
+        assert re.search(rf"<tr><td>{row}</td><td>{column}</td><td>{message}", summary), code
+    assert "None" not in summary
