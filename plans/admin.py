@@ -241,16 +241,7 @@ class ActivityAdmin(ActivityImportMixin, ExportMixin, GuardedAdmin):
             _("Responsibility"),
             {"fields": ["lead_organisation", "co_organisations", "responsible_unit"]},
         ),
-        (
-            _("Measurability"),
-            {
-                "fields": ["measurability"],
-                "description": _(
-                    "How you will know that the activity succeeded: describe it in words and, "
-                    "where it can be counted, add indicators with a baseline and a target."
-                ),
-            },
-        ),
+        (_("Measurability"), {"fields": ["measurability"]}),
         (
             _("Links to success factors and programme goals"),
             {"fields": ["success_factors", "programme_goals"]},

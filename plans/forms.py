@@ -81,8 +81,12 @@ class ActivityAdminForm(VersionedModelForm):
                 "The declaration's three kinds of activity: which one decides how it is "
                 "financed and decided."
             ),
-            # The Mätbarhet section's description says what it means; said once is enough.
-            "measurability": "",
+            # What mätbarhet means, as the field's help text so that a screen reader reads it
+            # with the field (a fieldset's description is not tied to it).
+            "measurability": _(
+                "How you will know that the activity succeeded: describe it in words and, "
+                "where it can be counted, add indicators with a baseline and a target."
+            ),
         }
 
 

@@ -343,3 +343,34 @@ def test_an_editors_activity_list_costs_the_same_queries_for_any_number_of_activ
     with django_assert_max_num_queries(with_ten):
         response = client.get(url)
     assert response.context["cl"].result_count == 60
+
+
+def test_the_change_form_puts_the_indicators_right_after_measurability_and_explains_it(
+    admin_client, settings
+):
+    activity = ActivityFactory()
+    IndicatorFactory(activity=activity)
+    admin_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = admin_client.get(
+        reverse("admin:plans_activity_change", args=[activity.pk])
+    ).content.decode()
+
+    headings = [
+        re.sub(r"<[^>]+>", "", heading).strip()
+        for heading in re.findall(r"<h2[^>]*>(.*?)</h2>", html, flags=re.S)
+    ]
+    sections = [heading for heading in headings if heading]
+    start = sections.index("Activity")
+    assert sections[start : start + 6] == [
+        "Activity",
+        "Schedule",
+        "Responsibility",
+        "Measurability",
+        "Indicators",
+        "Links to success factors and programme goals",
+    ]
+    # What mätbarhet means is read with the field, by a screen reader too.
+    textarea = re.search(r"<textarea[^>]*id=\"id_measurability\"[^>]*>", html).group(0)
+    assert 'aria-describedby="id_measurability_helptext"' in textarea
+    help_text = re.search(r'id="id_measurability_helptext">(.*?)</div>', html, flags=re.S)
+    assert "How you will know that the activity succeeded" in help_text.group(1)
