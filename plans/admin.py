@@ -4,6 +4,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.db import models
 from django.db.models import Count, Prefetch
 from django.http import HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -294,9 +295,19 @@ class ActivityAdmin(ActivityImportMixin, ExportMixin, GuardedAdmin):
     def schedule_display(self, activity: Activity) -> str:
         return activity.schedule_label or "–"
 
-    @admin.display(description=_("complete"), boolean=True)
-    def complete_display(self, activity: Activity) -> bool:
-        return activity.is_complete
+    @admin.display(description=_("complete"))
+    def complete_display(self, activity: Activity) -> str:
+        # The admin's own yes/no icon says "True"/"False" to a screen reader, in English; this
+        # one says "komplett" or what is missing, and shows the missing parts on hover.
+        missing = activity.missing_part_labels
+        if not missing:
+            return format_html(
+                '<img src="{}" alt="{}">', static("admin/img/icon-yes.svg"), gettext("complete")
+            )
+        text = gettext("missing %(part)s") % {"part": ", ".join(missing)}
+        return format_html(
+            '<img src="{}" alt="{}" title="{}">', static("admin/img/icon-no.svg"), text, text
+        )
 
 
 @admin.register(Indicator)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from followup.models import ActivityReview, Assessment, FollowUp
 from followup.rounds import close_round
-from plans.models import Activity, ActivityPlan, PlanStatus
+from plans.models import Activity, ActivityPlan, MissingPart, PlanStatus
 from strategies.models import Membership
 from tests.conftest import count_queries
 from tests.factories import ActivityFactory, IndicatorFactory, OrganisationFactory
@@ -326,6 +326,42 @@ def test_the_activity_list_shows_the_columns_an_editor_needs(admin_client):
     # The whole title is in the page, shortened only on the screen.
     assert f'title="{activity.title}"' in html
     assert 'id="nav-sidebar"' not in html
+
+
+def test_the_completeness_column_says_in_swedish_what_an_activity_lacks(admin_client):
+    # The admin's own yes/no icon would tell a screen reader "True" or "False", in English.
+    complete = ActivityFactory(
+        planned_start=datetime.date(2024, 3, 1),
+        planned_end=datetime.date(2025, 12, 1),
+        measurability="Antal deltagare",
+    )
+    lacking = ActivityFactory(
+        plan=complete.plan,
+        strategy=complete.strategy,
+        planned_start=None,
+        planned_end=None,
+        schedule_note="",
+        lead_organisation=None,
+    )
+    assert complete.is_complete
+    assert lacking.missing_parts[:2] == [MissingPart.SCHEDULE, MissingPart.RESPONSIBILITY]
+    html = admin_client.get(reverse("admin:plans_activity_changelist")).content.decode()
+
+    cells = dict(
+        re.findall(
+            r'<th class="field-reference_code"><a [^>]*>([\d.]+)</a>.*?'
+            r'<td class="field-complete_display">(.*?)</td>',
+            html,
+            flags=re.S,
+        )
+    )
+    assert 'alt="komplett"' in cells[complete.reference_code]
+    lacks = f"saknar {', '.join(lacking.missing_part_labels)}"
+    assert lacks.startswith("saknar tidplan, ansvar")
+    assert f'alt="{lacks}"' in cells[lacking.reference_code]
+    assert f'title="{lacks}"' in cells[lacking.reference_code]
+    assert 'alt="True"' not in html
+    assert 'alt="False"' not in html
 
 
 def test_an_editors_activity_list_costs_the_same_queries_for_any_number_of_activities(
