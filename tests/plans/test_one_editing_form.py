@@ -72,6 +72,16 @@ def test_a_reader_cannot_enter_the_admin(people):
     assert f'href="{reverse("admin:index")}"' not in header
 
 
+def test_the_header_offers_the_admin_to_the_roles_that_edit_without_staff_status(people):
+    clients, _activity = people
+    admin_link = f'href="{reverse("admin:index")}"'
+
+    for username in ["redaktor.hbn", "redaktor.kommun", "planadmin"]:
+        html = clients[username].get("/").content.decode()
+        header = html[html.index('<nav class="site-nav"') : html.index("</nav>")]
+        assert admin_link in header, username
+
+
 def test_the_activity_page_has_one_edit_link_to_the_admin_for_those_who_may_change_it(people):
     clients, activity = people
     admin_form = reverse("admin:plans_activity_change", args=[activity.pk])
@@ -92,3 +102,14 @@ def test_the_old_portal_edit_address_leads_to_the_admin_form(people):
     assert response.url == reverse("admin:plans_activity_change", args=[activity.pk])
     assert clients["redaktor.kommun"].get(old_address).status_code == 403
     assert clients["lasare"].get(old_address).status_code == 403
+
+
+def test_the_old_portal_edit_address_of_a_missing_activity_is_not_found(people, client):
+    clients, activity = people
+    missing = reverse("plans:activity-edit", args=[activity.pk + 1000])
+
+    assert clients["redaktor.hbn"].get(missing).status_code == 404
+    assert clients["planadmin"].get(missing).status_code == 404
+    anonymous = client.get(reverse("plans:activity-edit", args=[activity.pk]))
+    assert anonymous.status_code == 302
+    assert anonymous.url.startswith(reverse("login"))
