@@ -38,10 +38,17 @@ def people(django_user_model):
     return clients, ActivityFactory(title="Trygghetsvandring", lead_organisation=hyresbostader)
 
 
-def edit_links(client, activity) -> list[str]:
+def edit_links(client, activity) -> list[tuple[str, str]]:
+    """The activity page's links to an editing form (the admin's or the old portal address),
+    each with its text, in page order."""
     html = client.get(activity.get_absolute_url()).content.decode()
     main = html[html.index("<main") : html.index("</main>")]
-    return re.findall(r'<a class="button[^"]*" href="([^"]+)"', main)
+    links = re.findall(r'<a\b[^>]*\bhref="([^"]+)"[^>]*>\s*([^<]*?)\s*</a>', main)
+    return [
+        (href, text)
+        for href, text in links
+        if href.startswith("/admin/") or href.endswith("/redigera/")
+    ]
 
 
 def test_an_editor_without_staff_status_edits_their_activity_in_the_admin(people):
@@ -86,8 +93,9 @@ def test_the_activity_page_has_one_edit_link_to_the_admin_for_those_who_may_chan
     clients, activity = people
     admin_form = reverse("admin:plans_activity_change", args=[activity.pk])
 
-    assert edit_links(clients["redaktor.hbn"], activity) == [admin_form]
-    assert edit_links(clients["planadmin"], activity) == [admin_form]
+    # "Edit" reads "Redigera" (locale/sv), the language a new session gets.
+    assert edit_links(clients["redaktor.hbn"], activity) == [(admin_form, "Redigera")]
+    assert edit_links(clients["planadmin"], activity) == [(admin_form, "Redigera")]
     assert edit_links(clients["redaktor.kommun"], activity) == []
     assert edit_links(clients["lasare"], activity) == []
 
