@@ -121,3 +121,46 @@ def test_the_old_portal_edit_address_of_a_missing_activity_is_not_found(people, 
     anonymous = client.get(reverse("plans:activity-edit", args=[activity.pk]))
     assert anonymous.status_code == 302
     assert anonymous.url.startswith(reverse("login"))
+
+
+@pytest.fixture
+def logged_out(django_user_model, client):
+    """A logged-out browser and a way to give its user, who lacks *Personalstatus*, a role."""
+
+    def user_in(group):
+        user = django_user_model.objects.create_user(
+            "inloggning", password="ett-långt-lösenord", is_staff=False
+        )
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
+        return {"username": "inloggning", "password": "ett-långt-lösenord"}
+
+    return client, user_in
+
+
+def test_a_logged_out_editor_reaches_the_admin_form_through_the_portal_login(logged_out):
+    client, user_in = logged_out
+    credentials = user_in("Redaktör")
+    change_form = reverse("admin:plans_activity_change", args=[ActivityFactory().pk])
+
+    login_page = client.get(change_form).url
+    assert login_page.startswith(reverse("login") + "?next=")
+    logged_in = client.post(login_page, {**credentials, "next": change_form})
+
+    assert logged_in.url == change_form
+    assert client.get(change_form).status_code == 200
+
+
+@pytest.mark.parametrize(("group", "admitted"), [("Redaktör", True), ("Läsare", False)])
+def test_the_admin_s_own_login_page_lets_in_whom_the_admin_admits(logged_out, group, admitted):
+    client, user_in = logged_out
+    credentials = user_in(group)
+
+    response = client.post(reverse("admin:login"), {**credentials, "next": reverse("admin:index")})
+
+    if admitted:
+        assert response.url == reverse("admin:index")
+        assert client.get(reverse("admin:index")).status_code == 200
+    else:
+        assert response.status_code == 200
+        assert response.context["form"].non_field_errors()
+        assert client.get(reverse("admin:index")).status_code == 302
