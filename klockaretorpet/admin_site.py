@@ -21,6 +21,14 @@ def may_enter_admin(user) -> bool:
 
 
 class PortalAdminSite(admin.AdminSite):
+    @property
+    def login_form(self):
+        # Imported when the login page is asked for: auth's forms load models, and this module
+        # loads with the app registry (INSTALLED_APPS names its AdminConfig).
+        from klockaretorpet.admin_login import PortalAdminLoginForm
+
+        return PortalAdminLoginForm
+
     def has_permission(self, request):
         return may_enter_admin(request.user)
 

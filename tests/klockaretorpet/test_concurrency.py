@@ -1,5 +1,6 @@
 """Lost updates are impossible: a save from a stale form is refused and writes nothing."""
 
+import re
 from unittest import mock
 
 import pytest
@@ -155,12 +156,19 @@ def test_an_editor_on_a_stale_form_is_refused_as_an_administrator_is(two_admins,
     url = reverse("admin:plans_activity_change", args=[activity.pk])
     editors_version = opened_version(editor.get(url))
     annas_version = opened_version(anna.get(url))
+    history_before = activity.history.count()
 
-    anna.post(url, activity_form_data(activity, title="Annas rubrik", version=annas_version))
+    saved = anna.post(
+        url, activity_form_data(activity, title="Annas rubrik", version=annas_version)
+    )
     refused = editor.post(
         url, activity_form_data(activity, title="Redaktörens rubrik", version=editors_version)
     )
 
+    assert saved.status_code == 302
     assert refused.status_code == 200
-    assert "har ändrats av Anna Test kl." in refused.content.decode()
+    page = refused.content.decode()
+    assert re.search(r"har ändrats av Anna Test kl\. \d{1,2}:\d{2}", page)
+    assert "sedan du öppnade den" in page
     assert Activity.objects.get(pk=activity.pk).title == "Annas rubrik"
+    assert activity.history.count() == history_before + 1

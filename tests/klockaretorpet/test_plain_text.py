@@ -1,5 +1,6 @@
 """Free text is stored in one form, whatever wrote it, and control characters never get in
-(`klockaretorpet.plain_text`): through the portal form, the admin, the model and both imports."""
+(`klockaretorpet.plain_text`): through the editing form (the admin), the follow-up's report
+form, the model and both imports."""
 
 import pytest
 from django.apps import apps
@@ -149,6 +150,19 @@ def test_a_line_break_counts_as_one_character_as_in_the_browser():
     # 750 lines of one letter: 1,499 characters with LF line breaks, 2,248 with CRLF.
     activity.description = "\r\n".join(["x"] * 750)
     activity.full_clean()
+
+
+def test_the_editing_form_says_the_description_limit_and_keeps_the_stored_text(admin_client):
+    activity = ActivityFactory(description="Kort")
+    url = reverse("admin:plans_activity_change", args=[activity.pk])
+
+    response = admin_client.post(url, activity_form_data(activity, description="y" * 1501))
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["description"]
+    assert errors == [limit_message("Beskrivning", 1500)]
+    assert 'maxlength="1500"' in response.content.decode()
+    assert Activity.objects.get(pk=activity.pk).description == "Kort"
 
 
 def test_the_admin_says_the_limit_and_keeps_the_stored_text(admin_client):

@@ -28,6 +28,14 @@ def test_seed_demo_adds_logins_and_labelled_examples_once(settings, client, caps
     assert seeded.count() == 4
     assert seeded.incomplete().count() == 4, "the plan's own activities stay untouched"
     assert "demo-klockaretorpet" in printed
+    # What the printout says of the admin is what the admin site decides: the role.
+    where = {line.split()[0]: line.rsplit("(", 1)[1] for line in printed.splitlines()[-4:]}
+    assert where == {
+        "planadmin": "portal + admin)",
+        "redaktor.hyresbostader": "portal + admin)",
+        "redaktor.kommun": "portal + admin)",
+        "lasare": "portal)",
+    }
     for username in ["planadmin", "redaktor.hyresbostader", "redaktor.kommun", "lasare"]:
         assert username in printed
         response = client.post(

@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from klockaretorpet.admin_site import may_enter_admin
 from plans.models import Activity, ActivityPlan, ActivityStatus, ActivityType, Indicator
 from strategies.models import (
     IntentDeclaration,
@@ -183,7 +184,7 @@ class Command(BaseCommand):
         if apps.is_installed("followup"):
             # By name, not by import: plans must not depend on the follow-up built on it.
             call_command("seed_demo_followup", stdout=self.stdout)
-        self._print_logins()
+        self._print_logins(users)
 
     def _users(self) -> dict:
         user_model = get_user_model()
@@ -266,9 +267,10 @@ class Command(BaseCommand):
                 indicator.full_clean()
                 indicator.save()
 
-    def _print_logins(self) -> None:
+    def _print_logins(self, users: dict) -> None:
         self.stdout.write(self.style.SUCCESS("Demodata klar. Logga in på http://127.0.0.1:8000/"))
         self.stdout.write(f"Lösenord för alla demoanvändare: {DEMO_PASSWORD}")
-        for username, _first, _last, role, is_staff, organisation in DEMO_USERS:
-            where = "portal + admin" if is_staff else "portal"
+        for username, _first, _last, role, _is_staff, organisation in DEMO_USERS:
+            # The role opens the admin, not the staff flag: asked as the admin site asks.
+            where = "portal + admin" if may_enter_admin(users[username]) else "portal"
             self.stdout.write(f"  {username:<24} {role:<18} {organisation:<28} ({where})")
