@@ -248,8 +248,13 @@ class ActivityAdmin(ActivityImportMixin, ExportMixin, GuardedAdmin):
             {"fields": ["success_factors", "programme_goals"]},
         ),
     ]
-    # How many fieldsets come before the indicators in the change form.
-    fieldsets_before_indicators = 4
+    # The change form puts the indicators after the fieldset that holds Mätbarhet, wherever
+    # it stands in the list above.
+    fieldsets_before_indicators = 1 + next(
+        position
+        for position, (_name, options) in enumerate(fieldsets)
+        if "measurability" in options["fields"]
+    )
 
     def get_queryset(self, request):
         # Completeness is shown per row, so the indicators come in one extra query.
@@ -287,9 +292,7 @@ class ActivityAdmin(ActivityImportMixin, ExportMixin, GuardedAdmin):
     @admin.display(description=_("lead organisation"), ordering="lead_organisation__name")
     def lead_display(self, activity: Activity) -> str:
         organisation = activity.lead_organisation
-        if organisation is None:
-            return "–"
-        return organisation.short_name or organisation.name
+        return organisation.display_name if organisation else "–"
 
     @admin.display(description=_("schedule"), ordering="planned_start")
     def schedule_display(self, activity: Activity) -> str:

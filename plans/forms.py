@@ -211,19 +211,18 @@ class ActivityFilterForm(forms.Form):
         annotated with `matched_role`: "lead" where it leads, otherwise "co", so a row can say
         why it matched."""
         units = Organisation.objects.ids_with_units(organisation.pk)
-        co_led = Activity.co_organisations.through.objects.filter(organisation__in=units)
-        leads = Q(lead_organisation__in=units)
-        shares = Q(pk__in=co_led.values("activity"))
         role = self.role
-        wanted = {
-            OrganisationRole.LEAD: leads,
-            OrganisationRole.CO_RESPONSIBLE: shares,
-        }.get(role, leads | shares)
+        matching = activities.responsible_for(
+            units,
+            leads=role != OrganisationRole.CO_RESPONSIBLE,
+            shares=role != OrganisationRole.LEAD,
+        )
         if role == OrganisationRole.CO_RESPONSIBLE:
             matched_role = Value("co")
         else:
+            leads = Q(lead_organisation__in=units)
             matched_role = Case(When(leads, then=Value("lead")), default=Value("co"))
-        return activities.filter(wanted).annotate(matched_role=matched_role)
+        return matching.annotate(matched_role=matched_role)
 
     @property
     def is_filtering(self) -> bool:
