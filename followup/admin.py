@@ -54,7 +54,7 @@ class FollowUpAdmin(GuardedAdmin):
 
     @admin.display(description=_("reporting"))
     def reporting(self, follow_up: FollowUp) -> str:
-        reported = follow_up.reviews.count()
+        reported = follow_up.review_total  # counted by get_queryset, for the list and this page
         total = follow_up.plan.activities.count()
         return format_html(
             '{} <a href="{}">{}</a>',

@@ -154,6 +154,7 @@ class ImportOutcome:
         left out, so the line says only what the file does."""
         if self.refused:
             return ""
+        # A row with several problems is one row with errors.
         invalid_rows = len({problem.row for problem in self.row_problems if problem.row})
         counts = {**self.counts, RowKind.INVALID: invalid_rows}
         parts = [
@@ -161,28 +162,20 @@ class ImportOutcome:
             for kind, count in counts.items()
             if count and kind in KIND_COUNTS
         ]
-        total = sum(self.counts.get(kind, 0) for kind in self.counts if kind != RowKind.INVALID)
-        total += invalid_rows
+        total = sum(counts.values())
         return ngettext("%(total)d row: %(counts)s.", "%(total)d rows: %(counts)s.", total) % {
             "total": total,
             "counts": ", ".join(parts) or _("nothing to import"),
         }
 
-    @property
-    def changed_rows(self) -> list[RowPreview]:
-        return [row for row in self.rows if row.kind == RowKind.CHANGED]
+    def rows_of(self, kind: RowKind) -> list[RowPreview]:
+        return [row for row in self.rows if row.kind == kind]
 
-    @property
-    def new_rows(self) -> list[RowPreview]:
-        return [row for row in self.rows if row.kind == RowKind.NEW]
-
-    @property
-    def unchanged_rows(self) -> list[RowPreview]:
-        return [row for row in self.rows if row.kind == RowKind.UNCHANGED]
-
-    @property
-    def unreported_rows(self) -> list[RowPreview]:
-        return [row for row in self.rows if row.kind == RowKind.UNREPORTED]
+    # The preview template's sections, by name.
+    changed_rows = property(lambda self: self.rows_of(RowKind.CHANGED))
+    new_rows = property(lambda self: self.rows_of(RowKind.NEW))
+    unchanged_rows = property(lambda self: self.rows_of(RowKind.UNCHANGED))
+    unreported_rows = property(lambda self: self.rows_of(RowKind.UNREPORTED))
 
 
 class SheetResult(Result):
