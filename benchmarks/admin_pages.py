@@ -9,9 +9,7 @@ Run: `python -m benchmarks.admin_pages [--sizes 50 300]`.
 import argparse
 import datetime
 import os
-import statistics
 import tempfile
-import time
 
 scratch = tempfile.mkdtemp(prefix="bench-admin-")
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{scratch}/bench.sqlite3")
@@ -23,14 +21,10 @@ django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from benchmarks import pages  # noqa: E402
-
-RUNS = 7
 
 
 def round_with_reports(plan, activities):
@@ -50,18 +44,6 @@ def round_with_reports(plan, activities):
         for activity in activities
     )
     return follow_up
-
-
-def measure(client: Client, url: str) -> tuple[float, int, int]:
-    client.get(url)
-    timings = []
-    for _ in range(RUNS):
-        with CaptureQueriesContext(connection) as queries:
-            start = time.perf_counter()
-            response = client.get(url)
-            timings.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-    return statistics.median(timings), len(queries), len(response.content)
 
 
 def main() -> None:
@@ -84,8 +66,12 @@ def main() -> None:
             "activity list (admin, 50 a page)": reverse("admin:plans_activity_changelist")
             + f"?plan__id__exact={plan.pk}",
         }.items():
-            median, queries, size_bytes = measure(client, url)
-            print(f"{name:<34} {size:>10} {median:>10.1f} {queries:>8} {size_bytes / 1000:>8.1f}")
+            figures = pages.measure(client, url)
+            html_kb = len(client.get(url).content) / 1000
+            print(
+                f"{name:<34} {size:>10} {figures.median_ms:>10.1f} {figures.queries:>8} "
+                f"{html_kb:>8.1f}"
+            )
 
 
 if __name__ == "__main__":
