@@ -62,7 +62,10 @@ def test_the_activity_import_preview_fits_the_screen(page, demo, tmp_path):
     assert run_axe(page) == []
 
 
-def test_the_round_import_preview_fits_the_screen(page, demo, tmp_path):
+@pytest.mark.parametrize("width", [1366, 320], ids=["laptop", "phone"])
+def test_the_round_import_preview_fits_the_screen(page, demo, tmp_path, width):
+    """Editors report from wherever they are: the round's preview (a portal page) reads on a
+    laptop and on a phone alike."""
     follow_up = FollowUp.objects.get(state="open")
     _name, content = export_round_workbook(follow_up)
 
@@ -76,7 +79,7 @@ def test_the_round_import_preview_fits_the_screen(page, demo, tmp_path):
 
     path = tmp_path / "uppfoljning.xlsx"
     path.write_bytes(edited(content, edits))
-    page.set_viewport_size(LAPTOP)
+    page.set_viewport_size({**LAPTOP, "width": width})
     log_in(page, "planadmin")
 
     page.goto(f"{page.base}/uppfoljningar/{follow_up.pk}/importera/")
