@@ -13,6 +13,7 @@ import datetime
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
@@ -30,6 +31,14 @@ from plans.models import ActivityStatus
 from plans.tree_cache import PLAN_DATA
 
 from .models import Assessment, AssessmentOutcome, FollowUp, PlanVersion
+from .report_sections import (
+    BarGroup,
+    Chart,
+    chart_description,
+    discussion_items,
+    overview,
+    stacked_chart,
+)
 from .snapshots import diff_snapshots, plan_snapshot
 from .versions import activity_type_short_label, choice_label, load_snapshot, schedule_label
 
@@ -76,6 +85,7 @@ class GoalSection:
     strategies: list[dict] = field(default_factory=list)
     assessments: list[Category] = field(default_factory=list)
     statuses: list[Category] = field(default_factory=list)
+    chart_description: str = ""
 
     @property
     def activity_count(self) -> int:
@@ -86,32 +96,54 @@ class ReportBeingRendered(Exception):
     """The same report is being rendered for another request, for longer than one waits."""
 
 
-def followup_report_pdf(follow_up: FollowUp) -> tuple[str, bytes]:
+def followup_report_pdf(follow_up: FollowUp, *, short: bool = False) -> tuple[str, bytes]:
     """(file name, PDF) of the round's report: from its version once closed, and then rendered
     once only, as a closed round's report can never change; an open round's is rendered again
-    only after the plan or a report has changed."""
+    only after the plan or a report has changed. `short` is the *Kortversion*: the cover,
+    *Läget i korthet*, *Att ta upp* and the changes, without the activities' pages."""
     version = getattr(follow_up, "version", None) if not follow_up.is_open else None
+    render = partial(_followup_report_pdf, follow_up, version, short=short)
     if version is None:
-        return _rendered_until_changed(
-            f"round:{follow_up.pk}", lambda: _followup_report_pdf(follow_up, version)
-        )
+        return _rendered_until_changed(f"round:{follow_up.pk}{':short' * short}", render)
     return _rendered_once(
-        _round_pdf_name(follow_up.pk, version.pk, version.erasures.count()),
-        lambda: _followup_report_pdf(follow_up, version),
+        _round_pdf_name(follow_up.pk, version.pk, version.erasures.count(), short=short), render
     )
 
 
-def _followup_report_pdf(follow_up: FollowUp, version: PlanVersion | None) -> tuple[str, bytes]:
+def _followup_report_pdf(
+    follow_up: FollowUp, version: PlanVersion | None, *, short: bool
+) -> tuple[str, bytes]:
     snapshot = (
         version.plan_data() if version else plan_snapshot(follow_up.plan, follow_up=follow_up)
     )
-    previous = _previous_version(follow_up.plan, before=version)
     html = render_to_string(
         "followup/report/followup_report.html",
-        report_context(snapshot, version=version, previous=previous),
+        report_context(
+            snapshot,
+            version=version,
+            previous=_previous_version(follow_up.plan, before=version),
+            previous_round=_previous_round_version(follow_up, before=version),
+            short=short,
+            preliminary=version is None,
+        ),
     )
-    slug = snapshot["declaration"]["slug"]
-    return f"uppfoljning-{slug}-{follow_up.year}.pdf", render_pdf(html)
+    return report_file_name(
+        snapshot["declaration"]["slug"], follow_up.year, short=short, preliminary=version is None
+    ), render_pdf(html)
+
+
+def report_file_name(slug: str, year: int, *, short: bool, preliminary: bool) -> str:
+    """ "uppfoljning-klockaretorpet-2025.pdf"; a draft and a short version say so in the name,
+    and an English report too, so that two saved files never look the same."""
+    parts = ["uppfoljning", slug, str(year)]
+    if short:
+        parts.append("kortversion")
+    if preliminary:
+        parts.append("preliminar")
+    language = translation.get_language()
+    if language and language != settings.LANGUAGE_CODE:
+        parts.append(language)
+    return "-".join(parts) + ".pdf"
 
 
 def plan_report_pdf(plan, *, version: PlanVersion | None = None) -> tuple[str, bytes]:
@@ -128,8 +160,8 @@ def plan_report_pdf(plan, *, version: PlanVersion | None = None) -> tuple[str, b
 # A version's PDFs are rendered once, but removing a person's name is the one change a version
 # gets: the names of its PDFs count its erasures, so that a PDF rendered before one is never
 # served again (`forget_version_pdfs` drops it as well).
-def _round_pdf_name(follow_up_pk: int, version_pk: int, erasures: int) -> str:
-    return f"round:{follow_up_pk}:{version_pk}:{erasures}"
+def _round_pdf_name(follow_up_pk: int, version_pk: int, erasures: int, *, short: bool) -> str:
+    return f"round:{follow_up_pk}:{version_pk}:{erasures}{':short' * short}"
 
 
 def _version_pdf_name(version_pk: int, erasures: int) -> str:
@@ -144,7 +176,10 @@ def forget_version_pdfs(versions) -> None:
         erasures = version.erasures.count()
         names.append(_version_pdf_name(version.pk, erasures))
         if version.follow_up_id is not None:
-            names.append(_round_pdf_name(version.follow_up_id, version.pk, erasures))
+            names += [
+                _round_pdf_name(version.follow_up_id, version.pk, erasures, short=short)
+                for short in (False, True)
+            ]
     keys = [_pdf_key(name, code) for name in names for code, _name in settings.LANGUAGES]
     transaction.on_commit(lambda: cache.delete_many(keys))
 
@@ -155,6 +190,9 @@ def _plan_report_pdf(plan, version: PlanVersion | None) -> tuple[str, bytes]:
         "followup/report/plan_report.html", report_context(snapshot, version=version)
     )
     suffix = f"version-{version.number}" if version else "aktuell"
+    language = translation.get_language()
+    if language and language != settings.LANGUAGE_CODE:
+        suffix += f"-{language}"
     return f"plan-{snapshot['declaration']['slug']}-{suffix}.pdf", render_pdf(html)
 
 
@@ -222,9 +260,27 @@ def _previous_version(plan, *, before: PlanVersion | None) -> PlanVersion | None
     return versions.first()
 
 
-def report_context(snapshot: dict, *, version=None, previous: PlanVersion | None = None) -> dict:
+def _previous_round_version(follow_up: FollowUp, *, before: PlanVersion | None):
+    """The version the previous round closed with: whose assessments this round's are compared
+    with."""
+    versions = follow_up.plan.versions.filter(follow_up__isnull=False).exclude(follow_up=follow_up)
+    if before is not None:
+        versions = versions.filter(number__lt=before.number)
+    return versions.select_related("follow_up").order_by("-number").first()
+
+
+def report_context(
+    snapshot: dict,
+    *,
+    version=None,
+    previous: PlanVersion | None = None,
+    previous_round: PlanVersion | None = None,
+    short: bool = False,
+    preliminary: bool = False,
+) -> dict:
     """What the report templates show, read from a snapshot of any schema the portal knows
-    (`SnapshotSchemaError` for a newer one)."""
+    (`SnapshotSchemaError` for a newer one). `previous` is the version before this one (its
+    changes), `previous_round` the one the previous round closed with (its assessments)."""
     snapshot = load_snapshot(snapshot)
     goals = [
         GoalSection(position=goal["position"], title=goal["title"], description=goal["description"])
@@ -237,7 +293,10 @@ def report_context(snapshot: dict, *, version=None, previous: PlanVersion | None
             entry = {**strategy, "activities": []}
             goal.strategies.append(entry)
             strategies[strategy["number"]] = entry
-    for activity in snapshot["activities"]:
+    activities = [
+        _activity(activity, position) for position, activity in enumerate(snapshot["activities"])
+    ]
+    for activity in activities:
         entry = strategies.get(activity["strategy"])
         if entry is None:
             # A strategy the snapshot's tree does not hold (should not happen): keep it visible.
@@ -248,15 +307,18 @@ def report_context(snapshot: dict, *, version=None, previous: PlanVersion | None
             entry["description"], entry["activities"] = "", []
             goal.strategies.append(entry)
             strategies[activity["strategy"]] = entry
-        entry["activities"].append(_activity(activity))
-    for goal in goals:
-        _summarise(goal)
+        entry["activities"].append(activity)
+    _summarise(goals)
     follow_up = snapshot.get("follow_up")
+    previous_data = previous.plan_data() if previous is not None else None
     changes = None
-    if previous is not None:
-        changes = _changes(diff_snapshots(previous.plan_data(), snapshot))
+    if previous_data is not None:
+        changes = _changes(diff_snapshots(previous_data, snapshot))
+    taken_at = datetime.datetime.fromisoformat(snapshot["taken_at"])
+    # What was late is judged on the day the snapshot was taken: a version reads the same later.
+    taken_on = timezone.localdate(taken_at) if timezone.is_aware(taken_at) else taken_at.date()
     declaration = snapshot["declaration"]
-    return {
+    context = {
         "snapshot": snapshot,
         "declaration": declaration,
         "plan": snapshot["plan"],
@@ -265,7 +327,7 @@ def report_context(snapshot: dict, *, version=None, previous: PlanVersion | None
         "deadline": _date(follow_up and follow_up.get("deadline")),
         "version": version,
         "version_date": _long_date(version.created_at) if version else None,
-        "taken_at": _long_date(datetime.datetime.fromisoformat(snapshot["taken_at"])),
+        "taken_at": _long_date(taken_at),
         "previous": previous,
         "changes": changes,
         "goals": goals,
@@ -276,14 +338,47 @@ def report_context(snapshot: dict, *, version=None, previous: PlanVersion | None
             "labels": CHART_LABELS,
             "bar": CHART_ROW - 5,
         },
+        "short": short,
+        "preliminary": preliminary,
         "language": translation.get_language(),
     }
+    if follow_up is not None:
+        previous_round_data = previous_round.plan_data() if previous_round is not None else None
+        context["overview"] = overview(
+            activities,
+            colours=CHART_COLOURS,
+            today=taken_on,
+            previous=previous_data,
+            previous_number=previous.number if previous is not None else None,
+            previous_round=previous_round_data,
+            previous_round_year=previous_round.follow_up.year if previous_round else None,
+        )
+        context["overview_chart"] = _overview_chart(context["overview"])
+        context["discussion"] = discussion_items(activities, today=taken_on)
+    return context
 
 
-def _activity(data: dict) -> dict:
+def _overview_chart(figures) -> Chart:
+    groups = [
+        BarGroup(_("By assessment"), figures.assessments),
+        BarGroup(_("By status"), figures.statuses),
+    ]
+    description = "; ".join(chart_description(group.heading, group.bars) for group in groups)
+    return stacked_chart(
+        _("All activities of the plan") + ". " + description,
+        groups,
+        row=CHART_ROW,
+        longest=CHART_WIDTH,
+        labels=CHART_LABELS,
+    )
+
+
+def _activity(data: dict, position: int) -> dict:
     review = data.get("review")
     return {
         **data,
+        # Codes are free text: the position in the snapshot makes a safe, unique link target.
+        "anchor": f"activity-{position + 1}",
         "indicators": [_indicator(item) for item in data["indicators"]],
         "activity_type_short": activity_type_short_label(
             data.get("activity_type"), data.get("activity_type_label", "")
@@ -313,21 +408,25 @@ def _indicator(item: dict) -> dict:
     }
 
 
-def _summarise(goal: GoalSection) -> None:
-    activities = [a for strategy in goal.strategies for a in strategy["activities"]]
-    assessed = Counter(activity["assessment"] for activity in activities)
-    goal.assessments = [
-        Category(key, str(label), assessed[key], colour=CHART_COLOURS[key])
-        for key, label in AssessmentOutcome.choices
-    ]
-    statuses = Counter(activity["status"] for activity in activities)
-    goal.statuses = [
-        Category(key, str(label), statuses[key]) for key, label in ActivityStatus.choices
-    ]
-    highest = max([c.count for c in goal.assessments] + [1])
-    for row, category in enumerate(goal.assessments):
-        category.width = round(CHART_WIDTH * category.count / highest)
-        category.y = row * CHART_ROW
+def _summarise(goals: list[GoalSection]) -> None:
+    """Each målbild's counts; the charts share one scale, so that bars compare across them."""
+    for goal in goals:
+        activities = [a for strategy in goal.strategies for a in strategy["activities"]]
+        assessed = Counter(activity["assessment"] for activity in activities)
+        goal.assessments = [
+            Category(key, str(label), assessed[key], colour=CHART_COLOURS[key])
+            for key, label in AssessmentOutcome.choices
+        ]
+        statuses = Counter(activity["status"] for activity in activities)
+        goal.statuses = [
+            Category(key, str(label), statuses[key]) for key, label in ActivityStatus.choices
+        ]
+        goal.chart_description = chart_description(_("Activities by assessment"), goal.assessments)
+    highest = max([c.count for goal in goals for c in goal.assessments] + [1])
+    for goal in goals:
+        for row, category in enumerate(goal.assessments):
+            category.width = round(CHART_WIDTH * category.count / highest)
+            category.y = row * CHART_ROW
 
 
 def _totals(goals: list[GoalSection]) -> dict:

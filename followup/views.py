@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -276,8 +278,13 @@ REPORT_RETRY_AFTER_SECONDS = 30
 
 
 def _pdf(request, make_pdf) -> HttpResponse:
+    """The PDF in the language asked for (`?lang=en`), else in the portal's language (Swedish
+    unless the user chose English); pages about it in the portal's."""
+    asked = request.GET.get("lang", "")
+    language = asked if asked in dict(settings.LANGUAGES) else translation.get_language()
     try:
-        name, content = make_pdf()
+        with translation.override(language):
+            name, content = make_pdf()
     except ReportBeingRendered:
         busy = render(request, "followup/report_being_rendered.html", status=503)
         busy["Retry-After"] = str(REPORT_RETRY_AFTER_SECONDS)
@@ -294,9 +301,11 @@ def _pdf(request, make_pdf) -> HttpResponse:
 @permissions.allowed_when(permissions.can_view)
 @require_safe
 def round_report(request, pk):
-    """The round's report for the review meeting; a closed round's from its version."""
+    """The round's report for the review meeting; a closed round's from its version.
+    `?short=1` is the *Kortversion*, without the activities' pages."""
     follow_up = _round(pk)
-    return _pdf(request, lambda: followup_report_pdf(follow_up))
+    short = request.GET.get("short") == "1"
+    return _pdf(request, lambda: followup_report_pdf(follow_up, short=short))
 
 
 @permissions.allowed_when(permissions.can_view)

@@ -30,6 +30,8 @@ MAX_DATA_URL_BYTES = 100 * 1024
 # Percent-encoding can triple the size, so anything longer cannot decode to an allowed size and is
 # refused before any decoding work is done.
 MAX_DATA_URL_LENGTH = 3 * MAX_DATA_URL_BYTES + 256
+# Tagged for assistive technology, as PDF/UA-1 (PDF 1.7: every reader opens it; UA-2 needs 2.0).
+PDF_VARIANT = "pdf/ua-1"
 # Logs must stay readable even when the refused URL is a megabyte of base64.
 MAX_LOGGED_URL_LENGTH = 200
 
@@ -156,10 +158,15 @@ def render_pdf(html: str, *, title: str | None = None) -> bytes:
 
     The document language comes from `<html lang>`; `title` overrides the `<title>` element for
     the PDF's metadata.
+
+    The PDF is tagged as PDF/UA-1 asks (a structure tree of headings, lists, tables with their
+    header cells and figures with the text of an SVG's `<title>`; `/MarkInfo`, `/Lang`, the
+    title shown by the viewer), so that a screen reader can read it: DOS-lagen requires
+    accessible documents on the public sector's web.
     """
     document = weasyprint.HTML(
         string=html, base_url=BASE_URL, url_fetcher=StaticOnlyURLFetcher()
-    ).render()
+    ).render(pdf_tags=True)
     if title is not None:
         document.metadata.title = title
-    return document.write_pdf()
+    return document.write_pdf(pdf_variant=PDF_VARIANT)
