@@ -24,9 +24,20 @@ class Command(BaseCommand):
             action="store_true",
             help="The plan (vision, goals, strategies, activities) instead of the report.",
         )
+        parser.add_argument(
+            "--short",
+            action="store_true",
+            help="The short version: the cover, the state in brief, what to discuss, the changes.",
+        )
+        parser.add_argument(
+            "--language",
+            choices=[code for code, _name in settings.LANGUAGES],
+            default=settings.LANGUAGE_CODE,
+            help="The report's language (default: %(default)s).",
+        )
 
-    def handle(self, *args, declaration, year, output, plan, **options):
-        with translation.override(settings.LANGUAGE_CODE):
+    def handle(self, *args, declaration, year, output, plan, short, language, **options):
+        with translation.override(language):
             follow_up = (
                 FollowUp.objects.select_related("plan")
                 .filter(plan__declaration__slug=declaration, year=year)
@@ -42,7 +53,7 @@ class Command(BaseCommand):
                     version = getattr(follow_up, "version", None) if not follow_up.is_open else None
                     _name, content = plan_report_pdf(follow_up.plan, version=version)
                 else:
-                    _name, content = followup_report_pdf(follow_up)
+                    _name, content = followup_report_pdf(follow_up, short=short)
             except SnapshotSchemaError as error:
                 raise CommandError(str(error)) from error
         Path(output).write_bytes(content)
