@@ -100,7 +100,11 @@ def name_everywhere(django_user_model):
     )
     # Cached "once": a closed round's report and a version's plan, as printed before the erasure.
     first = closed.version
-    before = [followup_report_pdf(closed)[1], plan_report_pdf(plan, version=first)[1]]
+    before = [
+        followup_report_pdf(closed)[1],
+        followup_report_pdf(closed, short=True)[1],
+        plan_report_pdf(plan, version=first)[1],
+    ]
     assert all(NAME in pdf_text(pdf) for pdf in before)
     return SimpleNamespace(
         admin=admin,
@@ -168,7 +172,8 @@ def test_the_pdfs_cached_before_are_dropped_and_rendered_anew(
 ):
     n = name_everywhere
     cached_before = [
-        reports._pdf_key(reports._round_pdf_name(n.closed.pk, n.first.pk, 0), "sv"),
+        reports._pdf_key(reports._round_pdf_name(n.closed.pk, n.first.pk, 0, short=False), "sv"),
+        reports._pdf_key(reports._round_pdf_name(n.closed.pk, n.first.pk, 0, short=True), "sv"),
         reports._pdf_key(reports._version_pdf_name(n.first.pk, 0), "sv"),
     ]
     assert all(cache.get(key) is not None for key in cached_before)
@@ -180,6 +185,7 @@ def test_the_pdfs_cached_before_are_dropped_and_rendered_anew(
     assert all(cache.get(key) is None for key in cached_before)
     n.closed = FollowUp.objects.get(pk=n.closed.pk)
     assert NAME not in pdf_text(followup_report_pdf(n.closed)[1])
+    assert NAME not in pdf_text(followup_report_pdf(n.closed, short=True)[1])
 
 
 def test_the_preview_counts_each_place_and_changes_nothing(client, name_everywhere):
