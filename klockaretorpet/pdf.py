@@ -166,7 +166,7 @@ def render_pdf(html: str, *, title: str | None = None) -> bytes:
     """
     document = weasyprint.HTML(
         string=html, base_url=BASE_URL, url_fetcher=StaticOnlyURLFetcher()
-    ).render(pdf_tags=True)
+    ).render()
     if title is not None:
         document.metadata.title = title
     return document.write_pdf(pdf_variant=PDF_VARIANT)
