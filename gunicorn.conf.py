@@ -30,8 +30,9 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # front (nginx by default), so a slow client never holds a worker.
 worker_class = "sync"
 # The usual 2 × cores + 1, capped: the pages need the CPU, not waiting, so more workers would not
-# serve more requests per second; a worker renders PDFs with WeasyPrint (~200 MB at its peak) and
-# holds one database connection, and PostgreSQL's connections are shared by every app server.
+# serve more requests per second; a worker renders PDFs with WeasyPrint (~450 MB at its peak for
+# a 500-activity report) and holds one database connection, and PostgreSQL's connections are
+# shared by every app server.
 workers = env_int("GUNICORN_WORKERS", min(2 * available_cores() + 1, 8))
 
 # The PDF report of a 500-activity plan took up to ~20 s on a 2-core machine; gunicorn's default

@@ -127,23 +127,25 @@ def _followup_report_pdf(
             preliminary=version is None,
         ),
     )
-    return report_file_name(
+    return _report_file_name(
         snapshot["declaration"]["slug"], follow_up.year, short=short, preliminary=version is None
     ), render_pdf(html)
 
 
-def report_file_name(slug: str, year: int, *, short: bool, preliminary: bool) -> str:
-    """ "uppfoljning-klockaretorpet-2025.pdf"; a draft and a short version say so in the name,
-    and an English report too, so that two saved files never look the same."""
+def _report_file_name(slug: str, year: int, *, short: bool, preliminary: bool) -> str:
+    """The round report's file name, e.g. uppfoljning-klockaretorpet-2025.pdf. A draft, a short
+    version and a report in another language say so, so that two saved files never look alike."""
     parts = ["uppfoljning", slug, str(year)]
     if short:
         parts.append("kortversion")
     if preliminary:
         parts.append("preliminar")
+    return "-".join(parts + _language_suffix()) + ".pdf"
+
+
+def _language_suffix() -> list[str]:
     language = translation.get_language()
-    if language and language != settings.LANGUAGE_CODE:
-        parts.append(language)
-    return "-".join(parts) + ".pdf"
+    return [language] if language and language != settings.LANGUAGE_CODE else []
 
 
 def plan_report_pdf(plan, *, version: PlanVersion | None = None) -> tuple[str, bytes]:
@@ -189,11 +191,9 @@ def _plan_report_pdf(plan, version: PlanVersion | None) -> tuple[str, bytes]:
     html = render_to_string(
         "followup/report/plan_report.html", report_context(snapshot, version=version)
     )
-    suffix = f"version-{version.number}" if version else "aktuell"
-    language = translation.get_language()
-    if language and language != settings.LANGUAGE_CODE:
-        suffix += f"-{language}"
-    return f"plan-{snapshot['declaration']['slug']}-{suffix}.pdf", render_pdf(html)
+    parts = ["plan", snapshot["declaration"]["slug"]]
+    parts += [f"version-{version.number}"] if version else ["aktuell"]
+    return "-".join(parts + _language_suffix()) + ".pdf", render_pdf(html)
 
 
 def _rendered_once(name: str, render) -> tuple[str, bytes]:
