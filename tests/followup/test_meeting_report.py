@@ -407,7 +407,15 @@ def test_the_pdfs_are_tagged_for_a_screen_reader(meeting, document):
         assert tags.count("/Table") >= 3
         assert "/TH" in tags
         header_cells = [node for tag, node in elements if tag == "/TH"]
-        assert all(node["/A"]["/O"] == "/Table" for node in header_cells)
+        assert all(node["/A"]["/O"] == "/Table" and node["/ID"] for node in header_cells)
+        # Every data cell names its column's header cell, so a screen reader can say it.
+        header_ids = {node["/ID"] for node in header_cells}
+        data_cells = [node for tag, node in elements if tag == "/TD"]
+        assert data_cells
+        assert all(
+            node["/A"]["/Headers"] and set(node["/A"]["/Headers"]) <= header_ids
+            for node in data_cells
+        )
         figures = [node for tag, node in elements if tag == "/Figure"]
         assert len(figures) == 3  # the overview and one per målbild
         assert all(node.get("/Alt") for node in figures)
