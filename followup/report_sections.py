@@ -19,7 +19,8 @@ from django.utils.translation import pgettext
 from plans.models import FINISHED_STATUSES, Activity, ActivityStatus, MissingPart
 
 from .models import Assessment, AssessmentOutcome
-from .versions import choice_label
+from .snapshots import VersionDiff
+from .versions import choice_label, snapshot_month
 
 # The order the meeting takes them in: the worst first.
 DISCUSSION_ORDER = (
@@ -33,6 +34,8 @@ ASSESSMENT_RANK = {
     Assessment.DEVIATION: 1,
     Assessment.SERIOUS_DEVIATION: 2,
 }
+# The bars of the status counts: one colour, the status is in the words beside each bar.
+STATUS_COLOUR = "#0b4a7a"
 # A first sentence longer than this is cut: the table is an index to the activity, not its text.
 FIRST_SENTENCE_LIMIT = 180
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
@@ -90,6 +93,21 @@ def stacked_chart(
     return Chart(description, groups, width=labels + longest + 40, height=y)
 
 
+def assessment_bars(activities: list[dict], colours: dict[str, str]) -> list[Bar]:
+    """The activities counted by this round's assessment, a bar for every outcome."""
+    counted = Counter(assessment_of(activity) for activity in activities)
+    return [
+        Bar(key, str(label), counted[key], colours[key]) for key, label in AssessmentOutcome.choices
+    ]
+
+
+def status_bars(activities: list[dict]) -> list[Bar]:
+    counted = Counter(activity["status"] for activity in activities)
+    return [
+        Bar(key, str(label), counted[key], STATUS_COLOUR) for key, label in ActivityStatus.choices
+    ]
+
+
 def chart_description(title: str, bars: list[Bar]) -> str:
     return f"{title}: " + ", ".join(f"{bar.label} {bar.count}" for bar in bars)
 
@@ -129,38 +147,28 @@ def overview(
     *,
     colours: dict[str, str],
     today: datetime.date,
-    previous: dict | None = None,
+    changes: VersionDiff | None = None,
     previous_number: int | None = None,
     previous_round: dict | None = None,
     previous_round_year: int | None = None,
 ) -> Overview:
-    """The whole plan in figures. `previous` is the previous version's snapshot (what was
-    added, finished, cancelled since), `previous_round` the previous round's (whose
+    """The whole plan in figures. `changes` is the diff against the previous version (what was
+    added, finished, cancelled since), `previous_round` the previous round's snapshot (whose
     assessments got better or worse); each is loaded already, or None."""
-    assessed = Counter(assessment_of(activity) for activity in activities)
-    statuses = Counter(activity["status"] for activity in activities)
     result = Overview(
         activities=len(activities),
         reported=sum(1 for activity in activities if activity.get("review")),
         late=sum(1 for activity in activities if late_reasons(activity, today)),
         incomplete=sum(1 for activity in activities if missing_parts(activity)),
-        assessments=[
-            Bar(key, str(label), assessed[key], colours[key])
-            for key, label in AssessmentOutcome.choices
-        ],
-        statuses=[
-            Bar(key, str(label), statuses[key], "#0b4a7a") for key, label in ActivityStatus.choices
-        ],
+        assessments=assessment_bars(activities, colours),
+        statuses=status_bars(activities),
         previous_number=previous_number,
         previous_round_year=previous_round_year,
     )
-    if previous is not None:
-        before = {activity["code"]: activity for activity in previous["activities"]}
-        for activity in activities:
-            earlier = before.get(activity["code"])
-            if earlier is None:
-                result.added.append(activity)
-            elif activity["status"] != earlier["status"]:
+    if changes is not None:
+        result.added = changes.added
+        for activity, fields in changes.changed:
+            if any(change.field == "status" for change in fields):
                 if activity["status"] == ActivityStatus.DONE:
                     result.finished.append(activity)
                 elif activity["status"] == ActivityStatus.CANCELLED:
@@ -203,8 +211,8 @@ def late_reasons(activity: dict, today: datetime.date) -> list[str]:
     (`Activity.late_reasons`)."""
     return Activity(
         status=activity["status"],
-        planned_start=_month(activity.get("planned_start")),
-        planned_end=_month(activity.get("planned_end")),
+        planned_start=snapshot_month(activity.get("planned_start")),
+        planned_end=snapshot_month(activity.get("planned_end")),
     ).late_reasons(today)
 
 
@@ -221,13 +229,6 @@ def missing_parts(activity: dict) -> list[MissingPart]:
     if not activity.get("activity_type"):
         missing.append(MissingPart.TYPE)
     return missing
-
-
-def _month(value: str | None) -> datetime.date | None:
-    if not value:
-        return None
-    year, month = value.split("-")[:2]
-    return datetime.date(int(year), int(month), 1)
 
 
 # --- Att ta upp -------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -32,12 +31,16 @@ from plans.tree_cache import PLAN_DATA
 
 from .models import Assessment, AssessmentOutcome, FollowUp, PlanVersion
 from .report_sections import (
+    Bar,
     BarGroup,
     Chart,
+    assessment_bars,
     chart_description,
     discussion_items,
     overview,
+    scale_bars,
     stacked_chart,
+    status_bars,
 )
 from .snapshots import diff_snapshots, plan_snapshot
 from .versions import activity_type_short_label, choice_label, load_snapshot, schedule_label
@@ -68,23 +71,13 @@ REPORT_STYLESHEET = settings.BASE_DIR / "static" / "css" / "report.css"
 
 
 @dataclass
-class Category:
-    key: str
-    label: str
-    count: int = 0
-    width: int = 0
-    y: int = 0
-    colour: str = "#9e9e9e"
-
-
-@dataclass
 class GoalSection:
     position: int
     title: str
     description: str
     strategies: list[dict] = field(default_factory=list)
-    assessments: list[Category] = field(default_factory=list)
-    statuses: list[Category] = field(default_factory=list)
+    assessments: list[Bar] = field(default_factory=list)
+    statuses: list[Bar] = field(default_factory=list)
     chart_description: str = ""
 
     @property
@@ -310,10 +303,8 @@ def report_context(
         entry["activities"].append(activity)
     _summarise(goals)
     follow_up = snapshot.get("follow_up")
-    previous_data = previous.plan_data() if previous is not None else None
-    changes = None
-    if previous_data is not None:
-        changes = _changes(diff_snapshots(previous_data, snapshot))
+    diff = diff_snapshots(previous.plan_data(), snapshot) if previous is not None else None
+    changes = _changes(diff) if diff is not None else None
     taken_at = datetime.datetime.fromisoformat(snapshot["taken_at"])
     # What was late is judged on the day the snapshot was taken: a version reads the same later.
     taken_on = timezone.localdate(taken_at) if timezone.is_aware(taken_at) else taken_at.date()
@@ -348,7 +339,7 @@ def report_context(
             activities,
             colours=CHART_COLOURS,
             today=taken_on,
-            previous=previous_data,
+            changes=diff,
             previous_number=previous.number if previous is not None else None,
             previous_round=previous_round_data,
             previous_round_year=previous_round.follow_up.year if previous_round else None,
@@ -412,21 +403,14 @@ def _summarise(goals: list[GoalSection]) -> None:
     """Each målbild's counts; the charts share one scale, so that bars compare across them."""
     for goal in goals:
         activities = [a for strategy in goal.strategies for a in strategy["activities"]]
-        assessed = Counter(activity["assessment"] for activity in activities)
-        goal.assessments = [
-            Category(key, str(label), assessed[key], colour=CHART_COLOURS[key])
-            for key, label in AssessmentOutcome.choices
-        ]
-        statuses = Counter(activity["status"] for activity in activities)
-        goal.statuses = [
-            Category(key, str(label), statuses[key]) for key, label in ActivityStatus.choices
-        ]
+        goal.assessments = assessment_bars(activities, CHART_COLOURS)
+        goal.statuses = status_bars(activities)
         goal.chart_description = chart_description(_("Activities by assessment"), goal.assessments)
-    highest = max([c.count for goal in goals for c in goal.assessments] + [1])
+    highest = max([bar.count for goal in goals for bar in goal.assessments] + [1])
     for goal in goals:
-        for row, category in enumerate(goal.assessments):
-            category.width = round(CHART_WIDTH * category.count / highest)
-            category.y = row * CHART_ROW
+        scale_bars(goal.assessments, highest=highest, longest=CHART_WIDTH)
+        for row, bar in enumerate(goal.assessments):
+            bar.y = row * CHART_ROW
 
 
 def _totals(goals: list[GoalSection]) -> dict:

@@ -80,8 +80,8 @@ def activity_type_short_label(value: str | None, frozen: str = "") -> str:
 def schedule_label(activity: dict[str, Any]) -> str:
     """The activity's schedule ("mars 2024 – dec 2025") in the active language."""
     return schedule_text(
-        _month(activity.get("planned_start")),
-        _month(activity.get("planned_end")),
+        snapshot_month(activity.get("planned_start")),
+        snapshot_month(activity.get("planned_end")),
         activity.get("schedule_note") or "",
     )
 
@@ -112,7 +112,8 @@ def _frozen_labels(activity: dict[str, Any]) -> dict[str, Any]:
     return labels
 
 
-def _month(value: str | None) -> datetime.date | None:
+def snapshot_month(value: str | None) -> datetime.date | None:
+    """A month a snapshot froze ("2025-06") as the date of its first day."""
     if not value:
         return None
     year, month = value.split("-")[:2]
