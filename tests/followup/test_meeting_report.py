@@ -437,3 +437,34 @@ def test_the_command_writes_the_short_and_the_english_report(meeting, tmp_path):
     assert reader.metadata.title.startswith("Follow-up report 2025, short version")
     assert "Preliminary – the follow-up is not closed" in pages[0]
     assert not any("Strategy 1.1" in page for page in pages)
+
+
+def test_the_short_and_english_reports_are_refused_to_whoever_may_not_see_the_round(
+    meeting, client, django_user_model
+):
+    follow_up, _activities, _admin = meeting
+    url = reverse("followup:round-report", args=[follow_up.pk]) + "?short=1&lang=en"
+
+    anonymous = client.get(url)
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith(reverse("login"))
+
+    client.force_login(django_user_model.objects.create_user("utan-roll"))
+    refused = client.get(url)
+    assert refused.status_code == 403
+    assert refused["Content-Type"].startswith("text/html")
+
+
+def test_an_unknown_language_or_edition_gives_the_swedish_full_report(meeting, client):
+    follow_up, _activities, admin = meeting
+    reader_role(admin)
+    client.force_login(admin)
+    url = reverse("followup:round-report", args=[follow_up.pk])
+
+    response = client.get(url + "?lang=xx&short=ja")
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"].endswith('-2025-preliminar.pdf"')
+    pages, reader = pages_of(response.content)
+    assert reader.trailer["/Root"]["/Lang"] == "sv"
+    assert any(page.startswith("Sammanfattning per målbild") for page in pages)
