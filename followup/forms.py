@@ -88,6 +88,11 @@ class ReviewForm(VersionedModelForm):
         self.fields["assessment"].choices = [
             choice for choice in self.fields["assessment"].choices if choice[0]
         ]
+        # A screen reader reads Django's blank choice aloud as "dash dash dash…".
+        self.fields["new_status"].choices = [
+            ("", _("Choose a status")),
+            *(choice for choice in self.fields["new_status"].choices if choice[0]),
+        ]
         self.indicators = indicators
         for indicator in indicators:
             self.fields[self.indicator_field(indicator)] = forms.DecimalField(

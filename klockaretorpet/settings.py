@@ -97,6 +97,7 @@ TEMPLATES = [
             ],
             # The project package is no app: its template libraries are named here.
             "libraries": {
+                "form_errors": "klockaretorpet.templatetags.form_errors",
                 "hyphenation": "klockaretorpet.templatetags.hyphenation",
                 "labels": "klockaretorpet.templatetags.labels",
             },
