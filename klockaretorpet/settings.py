@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "klockaretorpet.sessions.RenewSessionOnUseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -94,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "klockaretorpet.context_processors.roles",
+                "klockaretorpet.sessions.session_timing",
             ],
             # The project package is no app: its template libraries are named here.
             "libraries": {
@@ -181,7 +183,10 @@ else:
 # header (which with strict checking would leave no address at all).
 IPWARE_STRICT = False
 
+# Eight hours without a request end a session (klockaretorpet.sessions renews it on use); the
+# page warns this many seconds before and offers to continue (WCAG 2.2.1).
 SESSION_COOKIE_AGE = 8 * 60 * 60
+SESSION_WARNING_SECONDS = 5 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
-from klockaretorpet import views
+from klockaretorpet import sessions, views
 
 # Tells a database outage (503, try again later) from other errors (500); see the view.
 handler500 = views.server_error
@@ -30,6 +30,7 @@ urlpatterns = [
     # Only what staff need: no e-mailed password resets (accounts are managed by IT).
     path("konto/login/", auth_views.LoginView.as_view(), name="login"),
     path("konto/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("konto/session/", sessions.extend_session, name="extend-session"),
     path(
         "konto/losenord/",
         auth_views.PasswordChangeView.as_view(),
