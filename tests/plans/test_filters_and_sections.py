@@ -234,8 +234,8 @@ def test_sections_are_details_with_headings_and_counts_in_their_summary(client, 
     strategy_id = f"strategi-{goal.position}-{strategy.position}"
     summaries = re.findall(r"<summary class=\"section-summary\">(.*?)</summary>", html, re.S)
     goal_summary, strategy_summary = summaries
-    assert f'<h2 id="malbild-{goal.position}-rubrik">' in goal_summary
-    assert f'<h3 id="{strategy_id}-rubrik">' in strategy_summary
+    assert f'<h3 class="goal__title" id="malbild-{goal.position}-rubrik">' in goal_summary
+    assert f'<h4 class="strategy__title" id="{strategy_id}-rubrik">' in strategy_summary
     assert text_of(strategy_summary).endswith("· 3 activities · 1 late · 1 incomplete")
     assert text_of(goal_summary).endswith("· 3 activities · 1 late · 1 incomplete")
     assert f'href="#malbild-{goal.position}"' in html
