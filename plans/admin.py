@@ -8,6 +8,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
@@ -71,10 +72,19 @@ class IndicatorInline(GuardedStackedInline):
         ("higher_is_better", "kolada_kpi"),
     ]
 
+    class Media:
+        # Keeps the names of a row added in the browser pointing at its own elements.
+        js = ["admin/js/inlines.js", "js/admin_names.js"]
+
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name in {"unit", "kolada_kpi"}:
             kwargs["widget"] = forms.TextInput(attrs={"size": 8})
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        # Each row's fields are a <fieldset>: named, a screen reader says what it enters
+        # rather than an empty "group" (the row's heading above it names the indicator).
+        return [(capfirst(Indicator._meta.verbose_name), {"fields": self.get_fields(request, obj)})]
 
 
 class StrategyFilter(admin.SimpleListFilter):
