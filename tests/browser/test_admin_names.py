@@ -207,3 +207,23 @@ def test_every_control_of_the_new_activity_form_has_a_name(page, demo):
     assert_every_control_named(page, cdp)
     name = ax_name(cdp, ".field-lead_organisation .select2-selection[role=combobox]")
     assert name.startswith("Ansvarig organisation"), name
+
+
+def test_indicator_rows_added_in_the_browser_are_named_too(page, demo):
+    activity = Activity.objects.filter(title__startswith="Exempel:").in_code_order().first()
+    existing = activity.indicators.count()
+    log_in(page, "planadmin")
+    cdp = open_form(page, f"{page.base}/admin/plans/activity/{activity.pk}/change/")
+    add = page.get_by_role("button", name="Lägg till ytterligare Indikator")
+    add.click()
+    add.click()
+
+    assert_every_control_named(page, cdp)
+    for index in [existing, existing + 1]:
+        name = f"#id_indicators-{index}-name"
+        assert enclosing_group_name(page, cdp, name) == ("group", "Indikator")
+        # The copied row's help text and group name point at the row's own elements.
+        for attribute in ["aria-describedby", "aria-labelledby"]:
+            for element in page.locator(f"#indicators-{index} [{attribute}]").all():
+                for reference in element.get_attribute(attribute).split():
+                    assert page.locator(f"#indicators-{index} [id='{reference}']").count() == 1
