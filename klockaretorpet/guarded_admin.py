@@ -59,11 +59,24 @@ class _OnlyPossibleKeys:
         return super().optgroups(name, possible, attr)
 
 
-class AutocompleteSelect(_OnlyPossibleKeys, admin.widgets.AutocompleteSelect):
+class _NamedByItsLabel:
+    """select2 names its combobox by the chosen value alone ("Norrköpings kommun": of which
+    field?); static/js/admin_names.js puts the field's label before it, once the admin's
+    autocomplete.js has made the comboboxes."""
+
+    @property
+    def media(self):
+        # One list, so that the merged media keep this order.
+        return super().media + forms.Media(js=["admin/js/autocomplete.js", "js/admin_names.js"])
+
+
+class AutocompleteSelect(_NamedByItsLabel, _OnlyPossibleKeys, admin.widgets.AutocompleteSelect):
     pass
 
 
-class AutocompleteSelectMultiple(_OnlyPossibleKeys, admin.widgets.AutocompleteSelectMultiple):
+class AutocompleteSelectMultiple(
+    _NamedByItsLabel, _OnlyPossibleKeys, admin.widgets.AutocompleteSelectMultiple
+):
     pass
 
 

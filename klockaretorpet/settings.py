@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # Django's own widget templates for FORM_RENDERER below.
+    "django.forms",
     "simple_history",
     "import_export",
     "axes",
@@ -79,6 +81,10 @@ MIDDLEWARE = [
     # Last, as django-axes asks: it turns a locked-out login into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Widgets render with the project's templates too, so that one can be overridden in templates/
+# (the admin's lists of options as named groups: templates/admin/widgets/choice_group.html).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 ROOT_URLCONF = "klockaretorpet.urls"
 WSGI_APPLICATION = "klockaretorpet.wsgi.application"

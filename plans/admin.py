@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.options import IncorrectLookupParameters, get_ul_class
 from django.db import models
 from django.db.models import Count, Prefetch
 from django.http import HttpResponseRedirect
@@ -8,11 +8,17 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
 
 from klockaretorpet import permissions
+from klockaretorpet.admin_widgets import (
+    GroupedCheckboxSelectMultiple,
+    GroupedRadioSelect,
+    name_group,
+)
 from klockaretorpet.guarded_admin import GuardedAdmin, GuardedStackedInline
 from klockaretorpet.xlsx import FormulaSafeXLSX
 from strategies.models import Strategy
@@ -66,10 +72,19 @@ class IndicatorInline(GuardedStackedInline):
         ("higher_is_better", "kolada_kpi"),
     ]
 
+    class Media:
+        # Keeps the names of a row added in the browser pointing at its own elements.
+        js = ["admin/js/inlines.js", "js/admin_names.js"]
+
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name in {"unit", "kolada_kpi"}:
             kwargs["widget"] = forms.TextInput(attrs={"size": 8})
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        # Each row's fields are a <fieldset>: named, a screen reader says what it enters
+        # rather than an empty "group" (the row's heading above it names the indicator).
+        return [(capfirst(Indicator._meta.verbose_name), {"fields": self.get_fields(request, obj)})]
 
 
 class StrategyFilter(admin.SimpleListFilter):
@@ -278,8 +293,15 @@ class ActivityAdmin(ActivityImportMixin, ExportMixin, GuardedAdmin):
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name in {"success_factors", "programme_goals", "co_organisations"}:
-            kwargs["widget"] = forms.CheckboxSelectMultiple
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+            kwargs["widget"] = GroupedCheckboxSelectMultiple
+        return name_group(super().formfield_for_manytomany(db_field, request, **kwargs))
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name in self.radio_fields:
+            kwargs["widget"] = GroupedRadioSelect(
+                attrs={"class": get_ul_class(self.radio_fields[db_field.name])}
+            )
+        return name_group(super().formfield_for_choice_field(db_field, request, **kwargs))
 
     @admin.display(description=_("title"), ordering="title")
     def title_display(self, activity: Activity) -> str:
