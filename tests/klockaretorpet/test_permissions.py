@@ -63,6 +63,7 @@ LOGIN = "login redirect"
 ADMIN_LOGIN = "admin login redirect"
 ADMIN_FORM = "redirect to the activity's admin change form"
 OK = 200
+UNAUTHORIZED = 401
 REDIRECT = 302
 FORBIDDEN = 403
 NOT_FOUND = 404
@@ -669,6 +670,16 @@ def portal_cases():
             lambda w: reverse("logout"),
             lambda role, method: (
                 LOGIN if role == ANONYMOUS else (NOT_ALLOWED if method == "GET" else REDIRECT)
+            ),
+        ),
+        Case(
+            # The session warning's "stay logged in": a POST that renews a live session; an
+            # ended one gets 401, not the login page, since a script asks.
+            "extend-session",
+            None,
+            lambda w: reverse("extend-session"),
+            lambda role, method: (
+                NOT_ALLOWED if method == "GET" else (UNAUTHORIZED if role == ANONYMOUS else OK)
             ),
         ),
         Case(

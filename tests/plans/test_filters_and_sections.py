@@ -176,7 +176,7 @@ def test_organisation_filter_matches_the_chosen_role_units_included(
 def responsibility_cells(html: str) -> dict[str, str]:
     """Each row's activity title and the words of its responsibility cell."""
     rows = re.findall(
-        r'class="activity-title">\s*<a href="[^"]+">([^<]+)</a>.*?'
+        r'class="activity-title">\s*<a href="[^"]+"[^>]*>([^<]+)</a>.*?'
         r'data-label="[^"]*">.*?</td>\s*<td data-label="[^"]*">(.*?)</td>',
         html,
         flags=re.S,
