@@ -184,6 +184,17 @@ def test_text_being_typed_when_the_session_ends_is_kept_through_the_login(
     assert page.evaluate("document.activeElement.id") == "draft-restored"
 
 
+def test_the_admins_change_form_warns_too(page, demo, short_sessions):
+    # Most of the plan is typed in the admin: its pages carry the same warning.
+    activity = Activity.objects.filter(title__startswith="Exempel:").in_code_order().first()
+    log_in(page, "redaktor.hyresbostader")
+    page.goto(page.base + f"/admin/plans/activity/{activity.pk}/change/")
+    warning = page.get_by_role("alertdialog", name="Du loggas snart ut")
+    warning.wait_for(state="visible", timeout=12_000)
+    page.get_by_role("button", name="Fortsätt vara inloggad").click()
+    warning.wait_for(state="hidden")
+
+
 def test_a_page_in_use_renews_the_session(page, demo, short_sessions):
     log_in(page, "lasare")
     for _ in range(4):
