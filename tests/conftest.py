@@ -109,7 +109,9 @@ def shown_activity_titles(response) -> set[str]:
     """The titles of the activity rows a plan page shows, as the reader sees them."""
     html = response.content.decode()
     return set(
-        re.findall(r'<th scope="row" class="activity-title">\s*<a href="[^"]+"[^>]*>([^<]+)</a>', html)
+        re.findall(
+            r'<th scope="row" class="activity-title">\s*<a href="[^"]+"[^>]*>([^<]+)</a>', html
+        )
     )
 
 
