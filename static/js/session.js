@@ -3,8 +3,10 @@
 (() => {
   const draftKey = `klk-draft:${location.pathname}`;
   const sharedEndKey = "klk-session-ends-at";
+  // The hidden version of what the form edits travels with the text: should someone else have
+  // saved in between, the restored form is refused as stale (naming who) instead of overwriting.
   const typedFields =
-    "textarea, input[type=text], input[type=number], input[type=date], input[type=month], input[type=email], input[type=url], input:not([type])";
+    "textarea, input[type=text], input[type=number], input[type=date], input[type=month], input[type=email], input[type=url], input:not([type]), input[type=hidden][name=version]";
 
   function formsToKeep() {
     return [...document.querySelectorAll("form[method=post], form[method=POST]")].filter(
@@ -22,7 +24,7 @@
       for (const field of form.querySelectorAll(typedFields)) {
         if (field.name in values && field.value !== values[field.name]) {
           field.value = values[field.name];
-          restored += 1;
+          if (field.type !== "hidden") restored += 1;
         }
       }
     }

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from followup.models import FollowUp
+from followup.models import ActivityReview, FollowUp
 from plans.models import Activity
 from strategies.models import IntentDeclaration
 
@@ -182,6 +182,12 @@ def test_text_being_typed_when_the_session_ends_is_kept_through_the_login(
     notice = page.locator("#draft-restored")
     assert notice.is_visible()
     assert page.evaluate("document.activeElement.id") == "draft-restored"
+
+    # Saved now, the text the session's end interrupted is the report.
+    page.get_by_role("radio", name="Enligt plan").check()
+    page.get_by_role("button", name="Spara rapporten").click()
+    page.wait_for_load_state()
+    assert ActivityReview.objects.get(follow_up=open_round, activity=activity).done == typed
 
 
 def test_the_admins_change_form_warns_too(page, demo, short_sessions):
