@@ -8,4 +8,7 @@ def roles(request) -> dict:
     return {
         "can_view_audit": lambda: permissions.can_view_audit(user),
         "can_enter_admin": lambda: user is not None and may_enter_admin(user),
+        "plan_role": lambda: permissions.role_of(user),
+        "plan_organisation": lambda: permissions.organisation_of(user),
+        "waiting_for_access": lambda: permissions.waiting_for_access_count(user),
     }

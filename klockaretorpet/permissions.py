@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import wraps
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 
@@ -124,6 +125,26 @@ def organisation_ids_of(user) -> frozenset[int]:
             _organisations_of_user(user) if _organisations_of_user else frozenset()
         )
     return user._plan_organisation_ids
+
+
+def organisation_of(user):
+    """The organisation (or unit) the user works for, or None."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    membership = getattr(user, "membership", None)
+    return membership.organisation if membership is not None else None
+
+
+def waiting_for_access_count(user) -> int:
+    """For a plan administrator: how many active users have logged in but have no role."""
+    if not is_plan_admin(user):
+        return 0
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, is_superuser=False, last_login__isnull=False)
+        .exclude(groups__name__in=[role.value for role in Role])
+        .count()
+    )
 
 
 def can_view(user, obj: Model | type[Model] | None = None) -> bool:

@@ -4,11 +4,16 @@ Every request of a logged-in user renews the session, but at most once per renew
 page view does not write the session row each time. The page is told when its session ends
 (`session_timing`); static/js/session.js warns before that, offers to continue, and keeps what
 was typed when the end comes anyway.
+
+A sign-in may also set a latest end (`set_latest_end`) that use does not push back: a sign-in
+through an organisation's provider lasts at most so long, so that an account closed there stops
+working here by then.
 """
 
 import time
 
 from django.conf import settings
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
@@ -16,6 +21,7 @@ from django.http import JsonResponse
 from django.views.decorators.http import require_POST
 
 RENEWED_AT = "session_renewed_at"
+LATEST_END = "session_latest_end"
 
 
 def renewal_interval() -> int:
@@ -29,11 +35,25 @@ def renew(session) -> None:
     session[RENEWED_AT] = int(time.time())
 
 
+def set_latest_end(session, timestamp: int) -> None:
+    session[LATEST_END] = int(timestamp)
+
+
+def has_reached_its_latest_end(session) -> bool:
+    latest_end = session.get(LATEST_END)
+    return latest_end is not None and int(time.time()) >= latest_end
+
+
 def seconds_left(session) -> int:
     renewed_at = session.get(RENEWED_AT)
     if renewed_at is None:
-        return settings.SESSION_COOKIE_AGE
-    return max(0, renewed_at + settings.SESSION_COOKIE_AGE - int(time.time()))
+        left = settings.SESSION_COOKIE_AGE
+    else:
+        left = max(0, renewed_at + settings.SESSION_COOKIE_AGE - int(time.time()))
+    latest_end = session.get(LATEST_END)
+    if latest_end is not None:
+        left = min(left, max(0, latest_end - int(time.time())))
+    return left
 
 
 @receiver(user_logged_in)
@@ -48,7 +68,10 @@ class RenewSessionOnUseMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        if user is not None and user.is_authenticated and has_reached_its_latest_end(request.session):
+            # Then the login wall (or the page's own check) treats the request as anonymous.
+            logout(request)
+        elif user is not None and user.is_authenticated:
             renewed_at = request.session.get(RENEWED_AT, 0)
             if int(time.time()) - renewed_at >= renewal_interval():
                 renew(request.session)
@@ -60,6 +83,9 @@ class RenewSessionOnUseMiddleware:
 def extend_session(request):
     """The warning's "continue" button: renews the session now and says how long it lasts."""
     if not request.user.is_authenticated:
+        return JsonResponse({"seconds_left": 0}, status=401)
+    if has_reached_its_latest_end(request.session):
+        logout(request)
         return JsonResponse({"seconds_left": 0}, status=401)
     renew(request.session)
     return JsonResponse({"seconds_left": seconds_left(request.session)})

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "strategies",
     "plans",
     "followup",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -78,6 +79,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "csp.middleware.CSPMiddleware",
+    # After the CSP middleware, so that it adds to the policy before the header is written.
+    "accounts.middleware.ProviderLogoutFormActionMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -157,8 +160,48 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     # First, so a locked-out user is refused before the password is even checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Passwords; with DJANGO_PASSWORD_LOGIN=0 for superusers only.
+    "accounts.backends.PasswordBackend",
+    # Keeps the users who signed in through their organisation's provider (accounts.views).
+    "accounts.backends.OrganisationSignInBackend",
 ]
+
+# Sign-in with the organisations' own accounts (OpenID Connect; accounts/, README). One entry a
+# provider, in the order of the login page's buttons:
+#   DJANGO_OIDC_PROVIDERS=kommun,hyresbostader
+#   DJANGO_OIDC_KOMMUN_ISSUER, _CLIENT_ID, _CLIENT_SECRET, _ORGANISATION (the organisation's name
+#   in the portal), _LABEL ("Norrköpings kommuns konto"), _SCOPES, _GROUPS_CLAIM, _UNIT_CLAIM,
+#   and the provider's groups that give each role: _PLAN_ADMIN_GROUPS, _EDITOR_GROUPS,
+#   _READER_GROUPS (comma-separated group ids or names).
+
+
+def oidc_provider(name: str) -> dict:
+    prefix = f"DJANGO_OIDC_{name.upper().replace('-', '_')}_"
+    return {
+        "name": name,
+        "issuer": os.environ.get(prefix + "ISSUER", "").strip(),
+        "client_id": os.environ.get(prefix + "CLIENT_ID", "").strip(),
+        "client_secret": os.environ.get(prefix + "CLIENT_SECRET", ""),
+        "organisation": os.environ.get(prefix + "ORGANISATION", "").strip(),
+        "label": os.environ.get(prefix + "LABEL", "").strip(),
+        "scopes": os.environ.get(prefix + "SCOPES", "openid email profile").split(),
+        "groups_claim": os.environ.get(prefix + "GROUPS_CLAIM", "groups").strip(),
+        "unit_claim": os.environ.get(prefix + "UNIT_CLAIM", "").strip(),
+        "role_groups": {
+            "plan_admin": env_list(prefix + "PLAN_ADMIN_GROUPS"),
+            "editor": env_list(prefix + "EDITOR_GROUPS"),
+            "reader": env_list(prefix + "READER_GROUPS"),
+        },
+    }
+
+
+OIDC_PROVIDERS = [oidc_provider(name) for name in env_list("DJANGO_OIDC_PROVIDERS")]
+# Password login for everyone (the demo, small installations); 0 leaves it to superusers, for
+# when the organisations sign in through their providers.
+PASSWORD_LOGIN = env_bool("DJANGO_PASSWORD_LOGIN", default=True)
+# A sign-in through a provider lasts at most this long, however much the session is used, so an
+# account closed at the provider loses the portal by then at the latest.
+OIDC_SESSION_MAX_HOURS = float(os.environ.get("DJANGO_OIDC_SESSION_MAX_HOURS", "10"))
 
 # Five failed logins for one user name from one address lock that pair out for 15 minutes;
 # other users, and the same user from elsewhere, are unaffected.

@@ -28,8 +28,9 @@ audit_patterns = (
 urlpatterns = [
     path("admin/", admin.site.urls),
     # Only what staff need: no e-mailed password resets (accounts are managed by IT).
-    path("konto/login/", auth_views.LoginView.as_view(), name="login"),
-    path("konto/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Login (passwords and the organisations' providers) and logout, by Django's usual names.
+    path("konto/", include("accounts.login_urls")),
+    path("konto/", include("accounts.urls")),
     path("konto/session/", sessions.extend_session, name="extend-session"),
     path(
         "konto/losenord/",

@@ -68,13 +68,28 @@ REDIRECT = 302
 FORBIDDEN = 403
 NOT_FOUND = 404
 NOT_ALLOWED = 405
+BAD_REQUEST = 400
+SERVICE_UNAVAILABLE = 503
 
 
 # --- the world every case runs in ---------------------------------------------------------
 
 
+# A provider that is configured but does not answer (nothing listens on port 9): the sign-in
+# rows need no network to say who may start one and that a forged answer is refused.
+SILENT_PROVIDER = {
+    "name": "kommun",
+    "issuer": "http://127.0.0.1:9",
+    "client_id": "planportalen",
+    "client_secret": "hemligt",
+    "organisation": "Norrköpings kommun",
+    "label": "Norrköpings kommuns konto",
+}
+
+
 @pytest.fixture
-def world(django_user_model):
+def world(django_user_model, settings):
+    settings.OIDC_PROVIDERS = [SILENT_PROVIDER]
     kommun = OrganisationFactory(name="Norrköpings kommun")
     hbn = OrganisationFactory(name="Hyresbostäder i Norrköping")
     unit = OrganisationFactory(name="Samhällsbyggnadskontoret", parent=kommun)
@@ -681,6 +696,53 @@ def portal_cases():
             lambda role, method: (
                 NOT_ALLOWED if method == "GET" else (UNAUTHORIZED if role == ANONYMOUS else OK)
             ),
+        ),
+        Case(
+            # Anyone may start a sign-in; here the provider does not answer, which the page says.
+            "accounts:start",
+            "configured",
+            lambda w: reverse("accounts:start", args=["kommun"]),
+            lambda role, method: SERVICE_UNAVAILABLE if method == "GET" else NOT_ALLOWED,
+        ),
+        Case(
+            "accounts:start",
+            "unknown",
+            lambda w: reverse("accounts:start", args=["okand"]),
+            lambda role, method: NOT_FOUND if method == "GET" else NOT_ALLOWED,
+        ),
+        Case(
+            # An answer that no sign-in of this browser asked for is refused, logged in or not.
+            "accounts:callback",
+            "configured",
+            lambda w: reverse("accounts:callback", args=["kommun"]) + "?code=x&state=forged",
+            lambda role, method: BAD_REQUEST if method == "GET" else NOT_ALLOWED,
+        ),
+        Case(
+            "accounts:callback",
+            "unknown",
+            lambda w: reverse("accounts:callback", args=["okand"]) + "?code=x&state=forged",
+            lambda role, method: NOT_FOUND if method == "GET" else NOT_ALLOWED,
+        ),
+        Case(
+            # The waiting page is for people without a role; everyone in the world has one.
+            "accounts:waiting",
+            None,
+            lambda w: reverse("accounts:waiting"),
+            lambda role, method: (
+                LOGIN if role == ANONYMOUS else (REDIRECT if method == "GET" else NOT_ALLOWED)
+            ),
+        ),
+        Case(
+            "accounts:waiting-users",
+            None,
+            lambda w: reverse("accounts:waiting-users"),
+            lambda role, method: plan_admin_page(role, method, post=NOT_ALLOWED),
+        ),
+        Case(
+            "accounts:logged-out",
+            None,
+            lambda w: reverse("accounts:logged-out"),
+            lambda role, method: OK if method == "GET" else NOT_ALLOWED,
         ),
         Case(
             "password_change",
