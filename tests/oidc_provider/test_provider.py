@@ -101,7 +101,7 @@ def authorize(provider, session, login="anna", **extra):
     return response, params, verifier
 
 
-def code_flow(provider, session=None) -> tuple[dict, dict]:
+def code_flow(provider, session=None, client_auth="client_secret_basic") -> tuple[dict, dict]:
     """Logs in as anna; returns the token response and the authorization request's params."""
     session = session or browser()
     response, params, verifier = authorize(provider, session)
@@ -109,17 +109,17 @@ def code_flow(provider, session=None) -> tuple[dict, dict]:
     callback = parse_qs(urlsplit(response.headers["Location"]).query)
     assert callback["state"] == [params["state"]]
     assert callback["iss"] == [provider.issuer]
-    token = browser().post(
-        discovery(provider)["token_endpoint"],
-        data={
-            "grant_type": "authorization_code",
-            "code": callback["code"][0],
-            "redirect_uri": REDIRECT_URI,
-            "code_verifier": verifier,
-        },
-        auth=(provider.client_id, provider.client_secret),
-        timeout=5,
-    )
+    data = {
+        "grant_type": "authorization_code",
+        "code": callback["code"][0],
+        "redirect_uri": REDIRECT_URI,
+        "code_verifier": verifier,
+    }
+    auth = (provider.client_id, provider.client_secret)
+    if client_auth == "client_secret_post":
+        data.update(client_id=provider.client_id, client_secret=provider.client_secret)
+        auth = None
+    token = browser().post(discovery(provider)["token_endpoint"], data=data, auth=auth, timeout=5)
     assert token.status_code == 200, token.text
     return token.json(), params
 
@@ -154,6 +154,12 @@ def test_code_flow_gives_an_id_token_with_every_claim(op):
     )
     assert userinfo.json() == {"sub": "anna", **CLAIMS}
     assert op.last_token_request()["authMethod"] == "client_secret_basic"
+
+
+def test_the_client_may_send_its_secret_in_the_body_too(op):
+    tokens, _ = code_flow(op, client_auth="client_secret_post")
+    assert "id_token" in tokens
+    assert op.last_token_request()["authMethod"] == "body"
 
 
 def test_foreign_key_mode_signs_with_another_key_under_the_real_kid(op):
