@@ -95,12 +95,14 @@ class OidcTestProvider:
             "CLIENT_SECRET": self.client_secret,
             "REDIRECT_URIS": ",".join(self.redirect_uris),
             "POST_LOGOUT_REDIRECT_URIS": ",".join(self.post_logout_redirect_uris),
+            # The process ends with the pipe, so with this test run even if it is killed.
+            "EXIT_WITH_STDIN": "1",
         }
         self._process = subprocess.Popen(
             [node, "server.js"],
             cwd=HERE,
             env=env,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
@@ -140,6 +142,8 @@ class OidcTestProvider:
                 except subprocess.TimeoutExpired:
                     self._process.kill()
                     self._process.wait()
+            if self._process.stdin:
+                self._process.stdin.close()
             self._process = None
         if self._log is not None:
             self._log.close()

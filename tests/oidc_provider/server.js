@@ -8,6 +8,8 @@
 //   CLIENT_ID, CLIENT_SECRET    the one client (token_endpoint_auth_method client_secret_basic)
 //   REDIRECT_URIS               comma-separated
 //   POST_LOGOUT_REDIRECT_URIS   comma-separated
+//   EXIT_WITH_STDIN=1           exits when its standard input closes (its test run ended,
+//                               even if killed)
 //
 // Wildcard port: a redirect or post-logout URI written as http://127.0.0.1:*/path (or
 // http://localhost:*/path) allows that exact path and query on any port of that loopback host,
@@ -519,6 +521,11 @@ provider.use(async (ctx, next) => {
 provider.on('server_error', (ctx, error) => {
   console.error('oidc test provider: server error', error);
 });
+
+if (process.env.EXIT_WITH_STDIN === '1') {
+  process.stdin.on('close', () => process.exit(0));
+  process.stdin.resume();
+}
 
 provider.listen(PORT, '127.0.0.1', () => {
   console.log(`oidc test provider ${NAME} listening on ${ISSUER}`);
