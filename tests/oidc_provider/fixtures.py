@@ -120,14 +120,15 @@ class OidcTestProvider:
                 self._fail(f"not ready within {START_TIMEOUT:.0f} s")
             time.sleep(0.05)
 
-    def _output(self) -> str:
+    def output(self) -> str:
+        """What the process has printed so far (stdout and stderr), for a failing test."""
         if self._log is None:
             return ""
         self._log.seek(0)
         return self._log.read().decode("utf-8", "replace")
 
     def _fail(self, what: str):
-        output = self._output()
+        output = self.output()
         self.stop()
         raise OidcTestProviderError(
             f"OpenID test provider {self.name} on port {self.port} {what}; its output:\n{output}"
