@@ -49,6 +49,7 @@ serve: install
 # them and the package (tests/system_packages.py). With CI=true a missing package fails the run.
 test: install
 	@$(SYSTEM_PACKAGES) portal test
+	@sh scripts/oidc-test-provider.sh install
 	$(BIN)/pytest
 
 lint: install
