@@ -160,7 +160,9 @@ def set_role(user, given: Role | None, last_given: str) -> None:
     if given is not None:
         keep = [group for group in role_groups if group.name == given.value]
         if not keep:
-            raise SignInRefused(_("The portal's roles are missing. Tell the portal's administrator."))
+            raise SignInRefused(
+                _("The portal's roles are missing. Tell the portal's administrator.")
+            )
         user.groups.remove(*[group for group in role_groups if group.name != given.value])
         user.groups.add(keep[0])
     elif current is not None and last_given and current.value == last_given:

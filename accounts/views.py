@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 NEXT = "sign_in_next"
 PROVIDER = "sign_in_provider"
-ID_TOKEN = "sign_in_id_token"
+ID_TOKEN = "sign_in_id_token"  # noqa: S105 (a session key, not a secret)
 BACKEND = "accounts.backends.OrganisationSignInBackend"
 
 

@@ -68,7 +68,11 @@ class RenewSessionOnUseMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and has_reached_its_latest_end(request.session):
+        if (
+            user is not None
+            and user.is_authenticated
+            and has_reached_its_latest_end(request.session)
+        ):
             # Then the login wall (or the page's own check) treats the request as anonymous.
             logout(request)
         elif user is not None and user.is_authenticated:
