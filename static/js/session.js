@@ -55,6 +55,7 @@
   const warnBefore = Number(settings.warningSeconds) * 1000;
   const extendButton = warning.querySelector("[data-session-extend]");
   const endTime = warning.querySelector("[data-session-end]");
+  const finalNotice = warning.querySelector("[data-session-final]");
   let endsAt = Date.now() + secondsLeft * 1000;
   let focusBefore = null;
   // Another tab's use renews the same session: the latest end any tab has heard of counts.
@@ -106,8 +107,17 @@
       end();
       return;
     }
-    endsAt = Date.now() + (await response.json()).seconds_left * 1000;
+    const left = (await response.json()).seconds_left * 1000;
+    endsAt = Date.now() + left;
     publish();
+    if (left <= warnBefore) {
+      // The sign-in's latest end, not idleness, ends this session: it cannot be extended, so
+      // the dialog stays and says so instead of coming back a second later.
+      extendButton.hidden = true;
+      finalNotice.hidden = false;
+      finalNotice.focus();
+      return;
+    }
     hideWarning();
   });
 

@@ -73,3 +73,31 @@ def test_staff_of_both_organisations_sign_in_with_their_accounts_and_out_again(
     assert page.get_by_text(
         "Inloggad som Bo Berg: Läsare, Hyresbostäder i Norrköping."
     ).is_visible()
+
+
+def test_at_a_sign_in_s_latest_end_the_warning_says_it_cannot_be_extended(
+    page,
+    demo,
+    oidc_providers,  # noqa: F811
+    settings,
+):
+    settings.OIDC_PROVIDERS = [provider_setting(p) for p in oidc_providers.values()]
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1"]
+    page.base = page.base.replace("://localhost:", "://127.0.0.1:")
+    # A sign-in of twenty seconds, however much it is used; the warning in its last fourteen.
+    settings.OIDC_SESSION_MAX_HOURS = 20 / 3600
+    settings.SESSION_WARNING_SECONDS = 14
+    oidc_providers["kommun"].set_account("anna", name="Anna Andersson", groups=["plan-lasare"])
+    sign_in_at_the_provider(page, "Norrköpings kommuns konto", "anna")
+
+    warning = page.get_by_role("alertdialog", name="Du loggas snart ut")
+    warning.wait_for(state="visible", timeout=12_000)
+    page.keyboard.press("Enter")
+
+    notice = warning.get_by_text("Inloggningen kan inte förlängas mer")
+    notice.wait_for(state="visible")
+    assert page.evaluate("document.activeElement.hasAttribute('data-session-final')")
+    assert warning.get_by_role("button", name="Fortsätt vara inloggad").is_hidden()
+    page.wait_for_timeout(2_000)
+    assert warning.is_visible()
+    page.wait_for_url("**/konto/login/**", timeout=30_000)

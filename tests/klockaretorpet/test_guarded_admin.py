@@ -298,6 +298,7 @@ def test_no_crafted_input_gives_a_server_error(world, fuzz_clients, role):
     field: refused or ignored (4xx, a redirect or the page), never a 5xx."""
     client = fuzz_clients[role]
     failures = []
+    unavailable_anyway = None
 
     def request(method, url, data):
         # Each request in a savepoint that is rolled back: a crafted POST that deletes, closes
@@ -309,12 +310,17 @@ def test_no_crafted_input_gives_a_server_error(world, fuzz_clients, role):
             response = getattr(client, method)(url, data)
             transaction.set_rollback(True)
         client.cookies = cookies
-        if response.status_code >= 500:
+        # The world's sign-in provider does not answer, so starting a sign-in is a 503 whatever
+        # is sent (the matrix's row); only a 5xx the input caused counts.
+        if response.status_code >= 500 and response.status_code != unavailable_anyway:
             shown = {key: value[:20] for key, value in data.items()}
             failures.append(f"{method.upper()} {url[:120]} {shown} → {response.status_code}")
 
     for case in one_case_per_url_pattern():
         url = case.url(world)
+        unavailable_anyway = (
+            503 if case.expect(PLAN_ADMIN if role == SUPERUSER else role, "GET") == 503 else None
+        )
         page = discover(case, world, fuzz_clients[SUPERUSER])
         # Query parameters are read by the same code whatever the role: the role that sees most
         # of the page (a plan administrator; a superuser where only superusers go) sends each
