@@ -9,7 +9,7 @@ import time
 import requests
 from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
 from django.conf import settings
-from django.contrib.auth import get_user_model, login
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Prefetch
@@ -168,11 +168,8 @@ def waiting(request):
 @require_safe
 def waiting_users(request):
     """For plan administrators: the active users who have no role, newest sign-in first."""
-    role_names = [role.value for role in permissions.Role]
     users = (
-        get_user_model()
-        .objects.filter(is_active=True, is_superuser=False)
-        .exclude(groups__name__in=role_names)
+        permissions.waiting_for_access()
         .select_related("membership__organisation")
         .prefetch_related(
             Prefetch(
@@ -180,7 +177,6 @@ def waiting_users(request):
                 queryset=OrganisationIdentity.objects.order_by("-last_signed_in_at"),
             )
         )
-        .filter(last_login__isnull=False)
         .distinct()
         .order_by("-last_login", "username")
     )

@@ -135,16 +135,18 @@ def organisation_of(user):
     return membership.organisation if membership is not None else None
 
 
-def waiting_for_access_count(user) -> int:
-    """For a plan administrator: how many active users have logged in but have no role."""
-    if not is_plan_admin(user):
-        return 0
+def waiting_for_access() -> QuerySet:
+    """The active users who have logged in but have no role (a plan administrator gives one)."""
     return (
         get_user_model()
         .objects.filter(is_active=True, is_superuser=False, last_login__isnull=False)
         .exclude(groups__name__in=[role.value for role in Role])
-        .count()
     )
+
+
+def waiting_for_access_count(user) -> int:
+    """For a plan administrator: how many are `waiting_for_access`; 0 for everyone else."""
+    return waiting_for_access().count() if is_plan_admin(user) else 0
 
 
 def can_view(user, obj: Model | type[Model] | None = None) -> bool:
