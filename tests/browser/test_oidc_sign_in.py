@@ -19,6 +19,15 @@ pytestmark = [
 ]
 
 
+@pytest.fixture
+def providers_in_the_portal(page, oidc_providers, settings):  # noqa: F811
+    settings.OIDC_PROVIDERS = [provider_setting(p) for p in oidc_providers.values()]
+    # The providers send people back to 127.0.0.1 only, as registered.
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1"]
+    page.base = page.base.replace("://localhost:", "://127.0.0.1:")
+    return oidc_providers
+
+
 def sign_in_at_the_provider(page, label: str, login: str) -> None:
     page.goto(page.base + "/konto/login/")
     page.get_by_role("link", name=f"Logga in med {label}").click()
@@ -31,14 +40,12 @@ def sign_in_at_the_provider(page, label: str, login: str) -> None:
 def test_staff_of_both_organisations_sign_in_with_their_accounts_and_out_again(
     page,
     demo,
-    oidc_providers,  # noqa: F811
-    settings,
+    providers_in_the_portal,
 ):
-    settings.OIDC_PROVIDERS = [provider_setting(p) for p in oidc_providers.values()]
-    # The providers send people back to 127.0.0.1 only, as registered.
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1"]
-    page.base = page.base.replace("://localhost:", "://127.0.0.1:")
-    kommun, hyresbostader = oidc_providers["kommun"], oidc_providers["hyresbostader"]
+    kommun, hyresbostader = (
+        providers_in_the_portal["kommun"],
+        providers_in_the_portal["hyresbostader"],
+    )
     kommun.set_account(
         "anna",
         email="anna.andersson@norrkoping.se",
@@ -78,16 +85,15 @@ def test_staff_of_both_organisations_sign_in_with_their_accounts_and_out_again(
 def test_at_a_sign_in_s_latest_end_the_warning_says_it_cannot_be_extended(
     page,
     demo,
-    oidc_providers,  # noqa: F811
+    providers_in_the_portal,
     settings,
 ):
-    settings.OIDC_PROVIDERS = [provider_setting(p) for p in oidc_providers.values()]
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1"]
-    page.base = page.base.replace("://localhost:", "://127.0.0.1:")
     # A sign-in of twenty seconds, however much it is used; the warning in its last fourteen.
     settings.OIDC_SESSION_MAX_HOURS = 20 / 3600
     settings.SESSION_WARNING_SECONDS = 14
-    oidc_providers["kommun"].set_account("anna", name="Anna Andersson", groups=["plan-lasare"])
+    providers_in_the_portal["kommun"].set_account(
+        "anna", name="Anna Andersson", groups=["plan-lasare"]
+    )
     sign_in_at_the_provider(page, "Norrköpings kommuns konto", "anna")
 
     warning = page.get_by_role("alertdialog", name="Du loggas snart ut")
